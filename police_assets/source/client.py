@@ -1,0 +1,167 @@
+"""HTTP access to data.police.uk: the JSON API and the bulk archives.
+
+data.police.uk allows 15 requests per second and answers 429 beyond that; it also has the odd 5xx. Every
+request here goes through one ``requests.Session`` whose adapter retries 429/5xx and connection errors with
+exponential backoff (urllib3 ``Retry``, honouring ``Retry-After``), behind a client-side rate limit set under
+the published one, with a User-Agent that names this project so the operators can tell who is calling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from police_assets import __version__
+from police_assets.months import parse_month
+
+DEFAULT_BASE_URL = "https://data.police.uk"
+USER_AGENT = f"police-assets/{__version__} (+https://github.com/police-data-platform/police-assets)"
+
+
+class SourceError(RuntimeError):
+    """data.police.uk answered something we cannot use (after retries)."""
+
+
+def archive_url(base_url: str, archive_month: str) -> str:
+    """``https://data.police.uk/data/archive/2024-01.zip`` for ``archive_month="2024-01"``."""
+    parse_month(archive_month)
+    return f"{base_url.rstrip('/')}/data/archive/{archive_month}.zip"
+
+
+def api_url(base_url: str, endpoint: str) -> str:
+    """``https://data.police.uk/api/forces`` for ``endpoint="forces"``."""
+    return f"{base_url.rstrip('/')}/api/{endpoint.strip('/')}"
+
+
+class RateLimiter:
+    """At most ``per_second`` request starts per second, across threads (a minimum gap between starts).
+
+    Why a gap and not a token bucket: bursts are what trip a 429, and at 10 req/s the cost of spacing is nil for
+    this workload (a handful of API calls and a few large range reads per month).
+    """
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+class _RateLimitedAdapter(HTTPAdapter):
+    """An adapter that waits for the rate limiter before every attempt, retries included."""
+
+    def __init__(self, limiter: RateLimiter, **kwargs):
+        self._limiter = limiter
+        super().__init__(**kwargs)
+
+    def send(self, request, **kwargs):
+        self._limiter.wait()
+        return super().send(request, **kwargs)
+
+
+def make_retry(total: int = 5, backoff_factor: float = 0.5) -> Retry:
+    """Retry 429 and 5xx (honouring Retry-After) and connection/read errors, with exponential backoff.
+
+    With the defaults a request is tried 6 times over about 0.5+1+2+4+8 = 15.5 s before the error surfaces.
+    """
+    return Retry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        backoff_factor=backoff_factor,
+        backoff_max=30,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def make_session(
+    requests_per_second: float = 10.0, retries: int = 5, backoff_factor: float = 0.5
+) -> requests.Session:
+    session = requests.Session()
+    adapter = _RateLimitedAdapter(
+        RateLimiter(requests_per_second),
+        max_retries=make_retry(retries, backoff_factor),
+        pool_maxsize=4,
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+@dataclass
+class StreetDate:
+    """One entry of ``/api/crimes-street-dates``: a published month and the forces with stop and search."""
+
+    month: str
+    stop_and_search_forces: list[str]
+
+
+class PoliceApi:
+    """The data.police.uk JSON API calls this platform needs."""
+
+    def __init__(self, base_url: str, session: requests.Session, timeout: float = 30.0):
+        self.base_url = base_url
+        self.session = session
+        self.timeout = timeout
+
+    def get_json(self, endpoint: str):
+        url = api_url(self.base_url, endpoint)
+        try:
+            resp = self.session.get(url, timeout=self.timeout)
+        except requests.RequestException as exc:  # retries are exhausted by now
+            raise SourceError(f"GET {url} failed after retries: {exc}") from exc
+        if resp.status_code != 200:
+            raise SourceError(f"GET {url} answered HTTP {resp.status_code} after retries: {resp.text[:200]!r}")
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise SourceError(f"GET {url} did not return JSON: {resp.text[:200]!r}") from exc
+
+    def crime_last_updated(self) -> str:
+        """The date of the latest release, e.g. ``"2024-03-01"`` (cheap: poll this to spot a release)."""
+        body = self.get_json("crime-last-updated")
+        if not isinstance(body, dict) or "date" not in body:
+            raise SourceError(f"crime-last-updated: unexpected answer {body!r:.200}")
+        return str(body["date"])
+
+    def crimes_street_dates(self) -> list[StreetDate]:
+        """Every published month, newest first, with the forces that published stop and search for it."""
+        body = self.get_json("crimes-street-dates")
+        if not isinstance(body, list):
+            raise SourceError(f"crimes-street-dates: unexpected answer {body!r:.200}")
+        out = []
+        for entry in body:
+            month = str(entry.get("date", ""))
+            parse_month(month)
+            out.append(StreetDate(month, list(entry.get("stop-and-search") or [])))
+        return sorted(out, key=lambda d: d.month, reverse=True)
+
+    def latest_month(self) -> str:
+        dates = self.crimes_street_dates()
+        if not dates:
+            raise SourceError("crimes-street-dates listed no months")
+        return dates[0].month
+
+    def forces(self) -> dict[str, str]:
+        """Force id -> force name, e.g. ``{"avon-and-somerset": "Avon and Somerset Constabulary"}``."""
+        body = self.get_json("forces")
+        if not isinstance(body, list):
+            raise SourceError(f"forces: unexpected answer {body!r:.200}")
+        return {str(f["id"]): str(f["name"]) for f in body}

@@ -1,0 +1,352 @@
+"""Read single members out of a remote zip with HTTP Range requests.
+
+A data.police.uk bulk archive is about 1.7 GB and holds 36 months; one month's members are about 50 MB and sit
+next to each other in it (``YYYY-MM/...`` sorts together). So a month costs:
+
+1. one suffix-range GET for the archive's tail (end-of-central-directory record, usually the whole directory);
+2. one more ranged GET for the rest of the central directory if the tail did not hold it all;
+3. one streaming ranged GET per contiguous run of the month's members (normally exactly one).
+
+Python's ``zipfile`` does the parsing and the CRC-32 checks over :class:`HttpRangeFile`, a seekable read-only
+file whose reads are served from the cached tail or from the open streaming response. Why not ``remotezip``:
+it cannot stream a planned span in one request (it reads member by member) and has no hook to count bytes or
+to share our retrying, rate-limited session.
+
+When the server ignores ``Range`` (answers 200 with the whole body), the whole archive is streamed to a
+temporary file instead, and the log says so.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+import requests
+
+log = logging.getLogger(__name__)
+
+# zipfile looks for the end-of-central-directory record in the last 64 KiB + 22 bytes (comment + record).
+TAIL_BYTES = 65536 + 22
+# A gap this small between two wanted members is read and thrown away rather than opening a new request.
+MAX_SKIP_BYTES = 1 << 20
+STREAM_RETRIES = 3
+READ_CHUNK = 1 << 16
+
+_CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class ArchiveError(RuntimeError):
+    """The archive could not be read: truncated, corrupt, or not there."""
+
+
+@dataclass
+class FetchStats:
+    requests: int = 0
+    bytes_fetched: int = 0
+    full_download: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class HttpRangeFile(io.RawIOBase):
+    """A seekable, read-only view of a remote file, fetched with Range requests.
+
+    Reads come from (in order): the cached tail, the currently open streaming response if it is at (or a little
+    before) the wanted position, or a new ranged request. ``plan(extents)`` declares the byte spans that will be
+    read soon, so a new request asks for the whole span rather than the few bytes zipfile asked for.
+    """
+
+    def __init__(self, session: requests.Session, url: str, timeout: float = 60.0, stats: FetchStats | None = None):
+        super().__init__()
+        self.session, self.url, self.timeout = session, url, timeout
+        self.stats = stats or FetchStats()
+        self._pos = 0
+        self._stream: requests.Response | None = None
+        self._stream_pos = 0
+        self._stream_end = 0  # exclusive
+        self._extents: list[tuple[int, int]] = []
+        self.size, self._tail_start, self._tail = self._fetch_tail()
+
+    # -- io.RawIOBase -----------------------------------------------------------------------------------------
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            self._pos = offset
+        elif whence == io.SEEK_CUR:
+            self._pos += offset
+        elif whence == io.SEEK_END:
+            self._pos = self.size + offset
+        else:
+            raise ValueError(f"bad whence {whence}")
+        if self._pos < 0:
+            raise ValueError("negative seek position")
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = self.size - self._pos
+        n = min(n, max(self.size - self._pos, 0))
+        parts = []
+        while n > 0:  # a read may start in the streamed part and run on into the cached tail
+            if self._pos >= self._tail_start:
+                off = self._pos - self._tail_start
+                data = self._tail[off : off + n]
+            else:
+                data = self._read_stream(min(n, self._tail_start - self._pos))
+            self._pos += len(data)
+            n -= len(data)
+            parts.append(data)
+        return b"".join(parts)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._close_stream()
+        super().close()
+
+    # -- planning ---------------------------------------------------------------------------------------------
+    def plan(self, extents: list[tuple[int, int]]) -> None:
+        """Declare the byte spans ``[start, end)`` that are about to be read sequentially."""
+        self._extents = sorted(extents)
+
+    def _extent_end(self, pos: int, n: int) -> int:
+        for start, end in self._extents:
+            if start <= pos < end:
+                return max(end, pos + n)
+        # Unplanned read (the central directory): ask for what was asked, at least 64 KiB, never past the tail.
+        return min(max(pos + n, pos + READ_CHUNK), self._tail_start)
+
+    # -- HTTP -------------------------------------------------------------------------------------------------
+    def _get(self, headers: dict) -> requests.Response:
+        self.stats.requests += 1
+        try:
+            resp = self.session.get(self.url, headers=headers, stream=True, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise ArchiveError(f"GET {self.url} ({headers.get('Range')}) failed after retries: {exc}") from exc
+        if resp.status_code == 404:
+            resp.close()
+            raise ArchiveError(f"archive not found: {self.url} (HTTP 404)")
+        if resp.status_code not in (200, 206):
+            resp.close()
+            raise ArchiveError(f"GET {self.url} answered HTTP {resp.status_code} after retries")
+        return resp
+
+    def _fetch_tail(self) -> tuple[int, int, bytes]:
+        resp = self._get({"Range": f"bytes=-{TAIL_BYTES}", "Accept-Encoding": "identity"})
+        if resp.status_code == 200:
+            raise RangeNotSupported(resp)
+        m = _CONTENT_RANGE_RE.match(resp.headers.get("Content-Range", ""))
+        if not m or m.group(3) == "*":
+            resp.close()
+            raise ArchiveError(f"{self.url}: 206 without a usable Content-Range: {resp.headers.get('Content-Range')}")
+        start, end, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        data = _read_body(resp, end - start + 1, self.url)
+        self.stats.bytes_fetched += len(data)
+        return size, start, data
+
+    def _open_stream(self, pos: int, end: int) -> None:
+        self._close_stream()
+        resp = self._get({"Range": f"bytes={pos}-{end - 1}", "Accept-Encoding": "identity"})
+        m = _CONTENT_RANGE_RE.match(resp.headers.get("Content-Range", ""))
+        if resp.status_code != 206 or not m or int(m.group(1)) != pos:
+            resp.close()
+            raise ArchiveError(f"{self.url}: server did not honour Range bytes={pos}-{end - 1}")
+        self._stream, self._stream_pos, self._stream_end = resp, pos, int(m.group(2)) + 1
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def _read_stream(self, n: int) -> bytes:
+        for attempt in range(STREAM_RETRIES + 1):
+            try:
+                stream_usable = (
+                    self._stream is not None
+                    and self._stream_pos <= self._pos < self._stream_end
+                    and self._pos - self._stream_pos <= MAX_SKIP_BYTES
+                )
+                if not stream_usable:
+                    self._open_stream(self._pos, min(self._extent_end(self._pos, n), self.size))
+                while self._stream_pos < self._pos:  # skip a small gap (e.g. a data descriptor)
+                    self._raw_read(min(self._pos - self._stream_pos, READ_CHUNK))
+                want = min(n, self._stream_end - self._pos)
+                parts, got = [], 0
+                while got < want:
+                    chunk = self._raw_read(want - got)
+                    parts.append(chunk)
+                    got += len(chunk)
+                return b"".join(parts)
+            except _StreamBroken as exc:
+                self._close_stream()
+                if attempt == STREAM_RETRIES:
+                    raise ArchiveError(
+                        f"{self.url}: the response broke off at byte {self._stream_pos} "
+                        f"{STREAM_RETRIES + 1} times ({exc}); giving up"
+                    ) from exc
+                log.warning("%s: response broke off at byte %d (%s); re-requesting", self.url, self._pos, exc)
+        raise AssertionError("unreachable")
+
+    def _raw_read(self, n: int) -> bytes:
+        assert self._stream is not None
+        try:
+            chunk = self._stream.raw.read(min(n, READ_CHUNK), decode_content=False)
+        except Exception as exc:  # urllib3 ProtocolError / IncompleteRead / timeouts mid-body
+            raise _StreamBroken(str(exc)) from exc
+        if not chunk:
+            raise _StreamBroken("connection closed before the promised bytes arrived")
+        self._stream_pos += len(chunk)
+        self.stats.bytes_fetched += len(chunk)
+        return chunk
+
+
+class RangeNotSupported(Exception):
+    """The server answered a Range request with the whole file (HTTP 200)."""
+
+    def __init__(self, response: requests.Response):
+        super().__init__("server ignored the Range header")
+        self.response = response
+
+
+class _StreamBroken(Exception):
+    pass
+
+
+def _read_body(resp: requests.Response, expected: int | None, url: str) -> bytes:
+    try:
+        data = resp.raw.read(decode_content=False)
+    except Exception as exc:
+        raise ArchiveError(f"{url}: response broke off: {exc}") from exc
+    finally:
+        resp.close()
+    if expected is not None and len(data) != expected:
+        raise ArchiveError(f"{url}: expected {expected} bytes, got {len(data)} (truncated response)")
+    return data
+
+
+@dataclass
+class MemberInfo:
+    name: str
+    size: int
+    compressed_size: int
+    crc32: int
+    header_offset: int
+
+
+class RemoteArchive:
+    """A zip at ``url``, opened for reading a few members. Use as a context manager.
+
+    >>> with RemoteArchive(session, url, spool_dir) as archive:
+    ...     members = archive.members_matching(lambda name: name.startswith("2024-01/"))
+    ...     archive.extract(members, dest_dir)
+    """
+
+    def __init__(self, session: requests.Session, url: str, spool_dir: str | os.PathLike, timeout: float = 60.0):
+        self.url = url
+        self.stats = FetchStats()
+        self._spool: str | None = None
+        try:
+            self._file: io.IOBase = HttpRangeFile(session, url, timeout, self.stats)
+        except RangeNotSupported as exc:
+            self._file = self._download_whole(exc.response, spool_dir)
+        try:
+            # No BufferedReader: it would read ahead past the planned spans and cost bytes.
+            self._zip = zipfile.ZipFile(self._file)
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            self.close()
+            raise ArchiveError(f"{url} is not a readable zip: {exc}") from exc
+        # Each member runs from its local header to the next member's local header (or the central directory).
+        offsets = sorted({i.header_offset for i in self._zip.infolist()})
+        self._cd_start = self._zip.start_dir
+        self._next_offset = {o: n for o, n in zip(offsets, offsets[1:] + [self._cd_start])}
+
+    def __enter__(self) -> RemoteArchive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if getattr(self, "_zip", None) is not None:
+            self._zip.close()
+        self._file.close()
+        if self._spool and os.path.exists(self._spool):
+            os.unlink(self._spool)
+
+    def _download_whole(self, resp: requests.Response, spool_dir) -> io.IOBase:
+        size = int(resp.headers.get("Content-Length") or 0)
+        msg = (
+            f"{self.url}: the server ignored the Range header; downloading the whole archive "
+            f"({size / 1e6:.1f} MB) to read one month from it"
+        )
+        log.warning(msg)
+        self.stats.full_download = True
+        self.stats.notes.append(msg)
+        os.makedirs(spool_dir, exist_ok=True)
+        fd, self._spool = tempfile.mkstemp(prefix=".archive-", suffix=".zip", dir=spool_dir)
+        got = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in resp.iter_content(chunk_size=1 << 20):
+                    out.write(chunk)
+                    got += len(chunk)
+        except requests.RequestException as exc:
+            raise ArchiveError(f"{self.url}: full download broke off after {got} bytes: {exc}") from exc
+        finally:
+            resp.close()
+            self.stats.bytes_fetched += got
+        if size and got != size:
+            raise ArchiveError(f"{self.url}: full download truncated: {got} of {size} bytes")
+        return open(self._spool, "rb")
+
+    def infolist(self) -> list[MemberInfo]:
+        return [
+            MemberInfo(i.filename, i.file_size, i.compress_size, i.CRC, i.header_offset)
+            for i in self._zip.infolist()
+            if not i.is_dir()
+        ]
+
+    def members_matching(self, predicate) -> list[MemberInfo]:
+        return sorted((m for m in self.infolist() if predicate(m.name)), key=lambda m: m.header_offset)
+
+    def byte_extents(self, members: list[MemberInfo]) -> list[tuple[int, int]]:
+        """The archive byte spans ``[start, end)`` that hold ``members``, adjacent spans merged."""
+        spans: list[tuple[int, int]] = []
+        for m in sorted(members, key=lambda m: m.header_offset):
+            start, end = m.header_offset, self._next_offset[m.header_offset]
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        return spans
+
+    def open_members(self, members: list[MemberInfo]):
+        """Yield ``(member, file object)`` in archive order, reading the planned spans in as few requests as can be.
+
+        zipfile checks each member's CRC-32 as it is read to the end and raises ``BadZipFile`` on a mismatch.
+        """
+        if isinstance(self._file, HttpRangeFile):
+            self._file.plan(self.byte_extents(members))
+        for m in sorted(members, key=lambda m: m.header_offset):
+            try:
+                with self._zip.open(m.name) as fh:
+                    yield m, fh
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
+
