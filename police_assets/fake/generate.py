@@ -36,12 +36,36 @@ from police_assets.months import add_months, month_range, parse_month
 
 # (force id, force name, share of national crime, (lon, lat), local authorities for LSOA names)
 FORCES: tuple[tuple[str, str, float, tuple[float, float], tuple[str, ...]], ...] = (
-    ("avon-and-somerset", "Avon and Somerset Constabulary", 2.6, (-2.59, 51.45), ("Bristol", "Bath and North East Somerset", "North Somerset")),
+    (
+        "avon-and-somerset",
+        "Avon and Somerset Constabulary",
+        2.6,
+        (-2.59, 51.45),
+        ("Bristol", "Bath and North East Somerset", "North Somerset"),
+    ),
     ("bedfordshire", "Bedfordshire Police", 1.1, (-0.46, 52.13), ("Bedford", "Luton", "Central Bedfordshire")),
-    ("cambridgeshire", "Cambridgeshire Constabulary", 1.3, (0.12, 52.2), ("Cambridge", "Peterborough", "East Cambridgeshire")),
-    ("cheshire", "Cheshire Constabulary", 1.5, (-2.53, 53.19), ("Cheshire East", "Cheshire West and Chester", "Warrington")),
+    (
+        "cambridgeshire",
+        "Cambridgeshire Constabulary",
+        1.3,
+        (0.12, 52.2),
+        ("Cambridge", "Peterborough", "East Cambridgeshire"),
+    ),
+    (
+        "cheshire",
+        "Cheshire Constabulary",
+        1.5,
+        (-2.53, 53.19),
+        ("Cheshire East", "Cheshire West and Chester", "Warrington"),
+    ),
     ("city-of-london", "City of London Police", 0.15, (-0.09, 51.515), ("City of London",)),
-    ("cleveland", "Cleveland Police", 1.3, (-1.23, 54.57), ("Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees")),
+    (
+        "cleveland",
+        "Cleveland Police",
+        1.3,
+        (-1.23, 54.57),
+        ("Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees"),
+    ),
     ("cumbria", "Cumbria Constabulary", 0.6, (-2.93, 54.89), ("Carlisle", "South Lakeland", "Barrow-in-Furness")),
     ("derbyshire", "Derbyshire Constabulary", 1.4, (-1.47, 52.92), ("Derby", "Amber Valley", "High Peak")),
     ("devon-and-cornwall", "Devon & Cornwall Police", 2.0, (-3.53, 50.72), ("Plymouth", "Exeter", "Cornwall")),
@@ -49,19 +73,43 @@ FORCES: tuple[tuple[str, str, float, tuple[float, float], tuple[str, ...]], ...]
     ("durham", "Durham Constabulary", 1.0, (-1.57, 54.77), ("County Durham", "Darlington")),
     ("dyfed-powys", "Dyfed-Powys Police", 0.6, (-4.3, 52.1), ("Carmarthenshire", "Powys", "Ceredigion")),
     ("essex", "Essex Police", 2.7, (0.47, 51.73), ("Chelmsford", "Southend-on-Sea", "Basildon")),
-    ("gloucestershire", "Gloucestershire Constabulary", 0.8, (-2.24, 51.86), ("Gloucester", "Cheltenham", "Forest of Dean")),
+    (
+        "gloucestershire",
+        "Gloucestershire Constabulary",
+        0.8,
+        (-2.24, 51.86),
+        ("Gloucester", "Cheltenham", "Forest of Dean"),
+    ),
     ("greater-manchester", "Greater Manchester Police", 5.5, (-2.24, 53.48), ("Manchester", "Salford", "Bolton")),
     ("gwent", "Gwent Police", 0.8, (-3.0, 51.59), ("Newport", "Caerphilly", "Torfaen")),
     ("hampshire", "Hampshire Constabulary", 2.6, (-1.31, 50.91), ("Southampton", "Portsmouth", "Isle of Wight")),
     ("hertfordshire", "Hertfordshire Constabulary", 1.4, (-0.21, 51.8), ("St Albans", "Watford", "Welwyn Hatfield")),
-    ("humberside", "Humberside Police", 1.6, (-0.33, 53.74), ("Kingston upon Hull, City of", "North East Lincolnshire")),
+    (
+        "humberside",
+        "Humberside Police",
+        1.6,
+        (-0.33, 53.74),
+        ("Kingston upon Hull, City of", "North East Lincolnshire"),
+    ),
     ("kent", "Kent Police", 2.8, (0.52, 51.27), ("Maidstone", "Canterbury", "Tunbridge Wells")),
     ("lancashire", "Lancashire Constabulary", 2.3, (-2.7, 53.76), ("Preston", "Blackpool", "Blackburn with Darwen")),
     ("leicestershire", "Leicestershire Police", 1.6, (-1.13, 52.64), ("Leicester", "Charnwood", "Melton")),
     ("lincolnshire", "Lincolnshire Police", 0.9, (-0.54, 53.23), ("Lincoln", "Boston", "South Kesteven")),
     ("merseyside", "Merseyside Police", 2.4, (-2.98, 53.41), ("Liverpool", "St. Helens", "Wirral")),
-    ("metropolitan", "Metropolitan Police Service", 17.0, (-0.13, 51.51), ("Westminster", "Hammersmith and Fulham", "Tower Hamlets", "Kensington and Chelsea")),
-    ("norfolk", "Norfolk Constabulary", 1.2, (1.3, 52.63), ("Norwich", "King's Lynn and West Norfolk", "Great Yarmouth")),
+    (
+        "metropolitan",
+        "Metropolitan Police Service",
+        17.0,
+        (-0.13, 51.51),
+        ("Westminster", "Hammersmith and Fulham", "Tower Hamlets", "Kensington and Chelsea"),
+    ),
+    (
+        "norfolk",
+        "Norfolk Constabulary",
+        1.2,
+        (1.3, 52.63),
+        ("Norwich", "King's Lynn and West Norfolk", "Great Yarmouth"),
+    ),
     ("north-wales", "North Wales Police", 0.9, (-3.83, 53.14), ("Wrexham", "Conwy", "Isle of Anglesey")),
     ("north-yorkshire", "North Yorkshire Police", 0.9, (-1.08, 53.96), ("York", "Harrogate", "Scarborough")),
     ("northamptonshire", "Northamptonshire Police", 1.1, (-0.9, 52.24), ("Northampton", "Kettering", "Corby")),
@@ -69,7 +117,13 @@ FORCES: tuple[tuple[str, str, float, tuple[float, float], tuple[str, ...]], ...]
     ("nottinghamshire", "Nottinghamshire Police", 1.6, (-1.15, 52.95), ("Nottingham", "Mansfield", "Ashfield")),
     ("south-wales", "South Wales Police", 2.0, (-3.18, 51.48), ("Cardiff", "Swansea", "Rhondda Cynon Taf")),
     ("south-yorkshire", "South Yorkshire Police", 2.4, (-1.47, 53.38), ("Sheffield", "Doncaster", "Rotherham")),
-    ("staffordshire", "Staffordshire Police", 1.5, (-2.18, 53.0), ("Stoke-on-Trent", "Newcastle-under-Lyme", "Stafford")),
+    (
+        "staffordshire",
+        "Staffordshire Police",
+        1.5,
+        (-2.18, 53.0),
+        ("Stoke-on-Trent", "Newcastle-under-Lyme", "Stafford"),
+    ),
     ("suffolk", "Suffolk Constabulary", 0.9, (1.15, 52.06), ("Ipswich", "Babergh", "East Suffolk")),
     ("surrey", "Surrey Police", 1.2, (-0.57, 51.24), ("Guildford", "Woking", "Elmbridge")),
     ("sussex", "Sussex Police", 2.2, (-0.14, 50.82), ("Brighton and Hove", "Crawley", "Adur")),
@@ -106,45 +160,96 @@ LEGACY_PUBLIC_DISORDER = "Public disorder and weapons"
 
 # Outcome wording changed over the years; the fake uses the 2013 wording before 2015 and the later one after.
 OUTCOMES_2013 = (
-    ("No further action at this time", 40), ("Suspect charged", 13), ("Offender given a caution", 7),
-    ("Local resolution", 4), ("Offender given community penalty", 2), ("Offender imprisoned", 1.5),
-    ("Offender fined", 1), ("Offender given penalty notice", 1), ("Unable to prosecute suspect", 1),
+    ("No further action at this time", 40),
+    ("Suspect charged", 13),
+    ("Offender given a caution", 7),
+    ("Local resolution", 4),
+    ("Offender given community penalty", 2),
+    ("Offender imprisoned", 1.5),
+    ("Offender fined", 1),
+    ("Offender given penalty notice", 1),
+    ("Unable to prosecute suspect", 1),
 )
 OUTCOMES_MODERN = (
-    ("Investigation complete; no suspect identified", 40), ("Unable to prosecute suspect", 30),
-    ("Local resolution", 6), ("Suspect charged", 7), ("Action to be taken by another organisation", 4),
-    ("Offender given a caution", 2), ("Further investigation is not in the public interest", 1.5),
-    ("Offender given penalty notice", 0.5), ("Formal action is not in the public interest", 0.3),
+    ("Investigation complete; no suspect identified", 40),
+    ("Unable to prosecute suspect", 30),
+    ("Local resolution", 6),
+    ("Suspect charged", 7),
+    ("Action to be taken by another organisation", 4),
+    ("Offender given a caution", 2),
+    ("Further investigation is not in the public interest", 1.5),
+    ("Offender given penalty notice", 0.5),
+    ("Formal action is not in the public interest", 0.3),
     ("Suspect charged as part of another case", 0.2),
 )
 UNDER_INVESTIGATION = "Under investigation"
 
-STREETS = ("High Street", "Station Road", "Church Lane", "Park Road", "Mill Lane", "Victoria Road", "Green Lane",
-           "Manor Road", "Kings Road", "Queen Street", "Shopping Area", "Supermarket", "Petrol Station",
-           "Nightclub", "Sports/Recreation Area", "Parking Area", "Hospital", "Police Station")
+STREETS = (
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Park Road",
+    "Mill Lane",
+    "Victoria Road",
+    "Green Lane",
+    "Manor Road",
+    "Kings Road",
+    "Queen Street",
+    "Shopping Area",
+    "Supermarket",
+    "Petrol Station",
+    "Nightclub",
+    "Sports/Recreation Area",
+    "Parking Area",
+    "Hospital",
+    "Police Station",
+)
 
 SEARCH_TYPES = (("Person search", 70), ("Person and Vehicle search", 25), ("Vehicle search", 5))
 GENDERS = (("Male", 85), ("Female", 11), ("Other", 0.5), ("", 3.5))
 AGES = (("18-24", 35), ("25-34", 28), ("over 34", 20), ("10-17", 14), ("under 10", 0.1), ("", 3))
 ETHNICITY_SELF = (
-    ("White - English/Welsh/Scottish/Northern Irish/British", 45), ("Other ethnic group - Not stated", 12),
+    ("White - English/Welsh/Scottish/Northern Irish/British", 45),
+    ("Other ethnic group - Not stated", 12),
     ("Black/African/Caribbean/Black British - Any other Black/African/Caribbean background", 8),
-    ("Black/African/Caribbean/Black British - African", 6), ("Black/African/Caribbean/Black British - Caribbean", 4),
-    ("Asian/Asian British - Pakistani", 4), ("Asian/Asian British - Bangladeshi", 2),
-    ("Asian/Asian British - Any other Asian background", 3), ("White - Any other White background", 6),
-    ("Mixed/Multiple ethnic groups - White and Black Caribbean", 2), ("Other ethnic group - Any other ethnic group", 2),
+    ("Black/African/Caribbean/Black British - African", 6),
+    ("Black/African/Caribbean/Black British - Caribbean", 4),
+    ("Asian/Asian British - Pakistani", 4),
+    ("Asian/Asian British - Bangladeshi", 2),
+    ("Asian/Asian British - Any other Asian background", 3),
+    ("White - Any other White background", 6),
+    ("Mixed/Multiple ethnic groups - White and Black Caribbean", 2),
+    ("Other ethnic group - Any other ethnic group", 2),
     ("", 6),
 )
 ETHNICITY_OFFICER = (("White", 55), ("Black", 22), ("Asian", 13), ("Other", 4), ("Mixed", 1), ("", 5))
-LEGISLATION = (("Misuse of Drugs Act 1971 (section 23)", 60), ("Police and Criminal Evidence Act 1984 (section 1)", 30),
-               ("Criminal Justice and Public Order Act 1994 (section 60)", 3), ("Firearms Act 1968 (section 47)", 1),
-               ("", 6))
-OBJECTS = (("Controlled drugs", 60), ("Offensive weapons", 14), ("Stolen goods", 10), ("Article for use in theft", 6),
-           ("Articles for use in criminal damage", 3), ("Anything to threaten or harm anyone", 2), ("Firearms", 1),
-           ("Fireworks", 0.5), ("", 3.5))
-SEARCH_OUTCOMES = (("A no further action disposal", 70), ("Arrest", 14), ("Community resolution", 6),
-                   ("Khat or Cannabis warning", 3), ("Penalty Notice for Disorder", 2), ("Summons / charged by post", 3),
-                   ("Caution (simple or conditional)", 0.5))
+LEGISLATION = (
+    ("Misuse of Drugs Act 1971 (section 23)", 60),
+    ("Police and Criminal Evidence Act 1984 (section 1)", 30),
+    ("Criminal Justice and Public Order Act 1994 (section 60)", 3),
+    ("Firearms Act 1968 (section 47)", 1),
+    ("", 6),
+)
+OBJECTS = (
+    ("Controlled drugs", 60),
+    ("Offensive weapons", 14),
+    ("Stolen goods", 10),
+    ("Article for use in theft", 6),
+    ("Articles for use in criminal damage", 3),
+    ("Anything to threaten or harm anyone", 2),
+    ("Firearms", 1),
+    ("Fireworks", 0.5),
+    ("", 3.5),
+)
+SEARCH_OUTCOMES = (
+    ("A no further action disposal", 70),
+    ("Arrest", 14),
+    ("Community resolution", 6),
+    ("Khat or Cannabis warning", 3),
+    ("Penalty Notice for Disorder", 2),
+    ("Summons / charged by post", 3),
+    ("Caution (simple or conditional)", 0.5),
+)
 
 
 @dataclass(frozen=True)
@@ -213,9 +318,11 @@ def crimes(seed: int, force_id: str, month: str, scale: int, revision: int = 0) 
         if legacy and slug in ("public-order", "possession-of-weapons"):
             ctype = LEGACY_PUBLIC_DISORDER
         asb = slug == "anti-social-behaviour"
-        crime_id = "" if asb or fid == "btp" and year < 2014 else hashlib.sha256(
-            f"{seed}:{fid}:{month}:{i}:{revision}".encode()
-        ).hexdigest()
+        crime_id = (
+            ""
+            if asb or fid == "btp" and year < 2014
+            else hashlib.sha256(f"{seed}:{fid}:{month}:{i}:{revision}".encode()).hexdigest()
+        )
         if rng.random() < 0.02:
             lon = lat = lsoa_code = lsoa_name = ""
             location = "No Location"
@@ -225,7 +332,11 @@ def crimes(seed: int, force_id: str, month: str, scale: int, revision: int = 0) 
             street = rng.choice(STREETS)
             if fid == "northern-ireland":
                 lsoa_code = lsoa_name = ""
-                location = f"On or near {street}, {rng.choice(('Bay Lands', 'Lisburn Road', 'Falls'))}" if rng.random() < 0.2 else f"On or near {street}"
+                location = (
+                    f"On or near {street}, {rng.choice(('Bay Lands', 'Lisburn Road', 'Falls'))}"
+                    if rng.random() < 0.2
+                    else f"On or near {street}"
+                )
             else:
                 la_index = rng.randrange(len(las))
                 la = las[la_index]
@@ -249,10 +360,25 @@ def street_rows(seed: int, force_id: str, month: str, scale: int, revision: int 
     rng = _rng(seed, "street-dups", force_id, month, revision)
     rows = []
     for c in crimes(seed, force_id, month, scale, revision):
-        last = "" if not c.crime_id or c.crime_type == "Anti-social behaviour" else (
-            c.outcome if c.outcome_lag == 0 else UNDER_INVESTIGATION
+        last = (
+            ""
+            if not c.crime_id or c.crime_type == "Anti-social behaviour"
+            else (c.outcome if c.outcome_lag == 0 else UNDER_INVESTIGATION)
         )
-        row = [c.crime_id, month, name, name, c.lon, c.lat, c.location, c.lsoa_code, c.lsoa_name, c.crime_type, last, ""]
+        row = [
+            c.crime_id,
+            month,
+            name,
+            name,
+            c.lon,
+            c.lat,
+            c.location,
+            c.lsoa_code,
+            c.lsoa_name,
+            c.crime_type,
+            last,
+            "",
+        ]
         rows.append(row)
         r = rng.random()
         if r < 0.02:  # an exact duplicate row, as data.police.uk publishes them
@@ -273,9 +399,18 @@ def outcome_rows(seed: int, force_id: str, month: str, scale: int, revisions: di
         for c in crimes(seed, force_id, crime_month, scale, rev):
             if c.outcome_lag != lag:
                 continue
-            row = [c.crime_id, month, name, name, c.lon, c.lat,
-                   "No location" if c.location == "No Location" else c.location,
-                   c.lsoa_code, c.lsoa_name, c.outcome]
+            row = [
+                c.crime_id,
+                month,
+                name,
+                name,
+                c.lon,
+                c.lat,
+                "No location" if c.location == "No Location" else c.location,
+                c.lsoa_code,
+                c.lsoa_name,
+                c.outcome,
+            ]
             rows.append(row)
             if rng.random() < 0.04:
                 rows.extend(list(row) for _ in range(1 + rng.randrange(3)))
@@ -304,14 +439,25 @@ def stop_and_search_rows(seed: int, force_id: str, month: str, scale: int, revis
 
         has_point = rng.random() > 0.1
         outcome = _choices(rng, SEARCH_OUTCOMES, 1)[0]
-        rows.append([
-            _choices(rng, SEARCH_TYPES, 1)[0], stamp, boolean(0.05), "",
-            f"{lat0 + rng.uniform(-0.15, 0.15):.6f}" if has_point else "",
-            f"{lon0 + rng.uniform(-0.25, 0.25):.6f}" if has_point else "",
-            _choices(rng, GENDERS, 1)[0], _choices(rng, AGES, 1)[0], _choices(rng, ETHNICITY_SELF, 1)[0],
-            _choices(rng, ETHNICITY_OFFICER, 1)[0], _choices(rng, LEGISLATION, 1)[0], _choices(rng, OBJECTS, 1)[0],
-            outcome, boolean(0.6 if outcome != "A no further action disposal" else 0.05), boolean(0.03),
-        ])
+        rows.append(
+            [
+                _choices(rng, SEARCH_TYPES, 1)[0],
+                stamp,
+                boolean(0.05),
+                "",
+                f"{lat0 + rng.uniform(-0.15, 0.15):.6f}" if has_point else "",
+                f"{lon0 + rng.uniform(-0.25, 0.25):.6f}" if has_point else "",
+                _choices(rng, GENDERS, 1)[0],
+                _choices(rng, AGES, 1)[0],
+                _choices(rng, ETHNICITY_SELF, 1)[0],
+                _choices(rng, ETHNICITY_OFFICER, 1)[0],
+                _choices(rng, LEGISLATION, 1)[0],
+                _choices(rng, OBJECTS, 1)[0],
+                outcome,
+                boolean(0.6 if outcome != "A no further action disposal" else 0.05),
+                boolean(0.03),
+            ]
+        )
     return rows
 
 
@@ -332,7 +478,9 @@ def month_members(
     for fid in forces or [f[0] for f in FORCES]:
         rev = revisions.get((month, fid), 0)
         if force_publishes(seed, fid, month, "street"):
-            members[STREET.member_name(month, fid)] = _csv_bytes(STREET.header, street_rows(seed, fid, month, scale, rev))
+            members[STREET.member_name(month, fid)] = _csv_bytes(
+                STREET.header, street_rows(seed, fid, month, scale, rev)
+            )
         if force_publishes(seed, fid, month, "outcomes"):
             members[OUTCOMES.member_name(month, fid)] = _csv_bytes(
                 OUTCOMES.header, outcome_rows(seed, fid, month, scale, revisions)
@@ -373,7 +521,9 @@ def write_release(root: str | os.PathLike, release: Release) -> Path:
     tmp = archive.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for month in release.month_list:
-            for name, data in month_members(release.seed, month, release.scale, release.revisions, release.forces).items():
+            for name, data in month_members(
+                release.seed, month, release.scale, release.revisions, release.forces
+            ).items():
                 info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))  # fixed: byte-identical archives
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, data)
@@ -387,7 +537,9 @@ def write_release(root: str | os.PathLike, release: Release) -> Path:
         {"date": m, "stop-and-search": [f for f in forces if force_publishes(release.seed, f, m, "stop-and-search")]}
         for m in reversed(release.month_list)
     ]
-    last_updated = release.last_updated or f"{add_months(release.latest, 2)}-0{1 + _h(release.seed, release.latest) % 9}"
+    last_updated = (
+        release.last_updated or f"{add_months(release.latest, 2)}-0{1 + _h(release.seed, release.latest) % 9}"
+    )
     answers = {
         "crime-last-updated": {"date": last_updated},
         "crimes-street-dates": street_dates,

@@ -90,9 +90,7 @@ def make_retry(total: int = 5, backoff_factor: float = 0.5) -> Retry:
     )
 
 
-def make_session(
-    requests_per_second: float = 10.0, retries: int = 5, backoff_factor: float = 0.5
-) -> requests.Session:
+def make_session(requests_per_second: float = 10.0, retries: int = 5, backoff_factor: float = 0.5) -> requests.Session:
     session = requests.Session()
     adapter = _RateLimitedAdapter(
         RateLimiter(requests_per_second),

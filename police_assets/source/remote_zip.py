@@ -19,6 +19,7 @@ temporary file instead, and the log says so.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import re
@@ -148,17 +149,28 @@ class HttpRangeFile(io.RawIOBase):
         return resp
 
     def _fetch_tail(self) -> tuple[int, int, bytes]:
-        resp = self._get({"Range": f"bytes=-{TAIL_BYTES}", "Accept-Encoding": "identity"})
-        if resp.status_code == 200:
-            raise RangeNotSupported(resp)
-        m = _CONTENT_RANGE_RE.match(resp.headers.get("Content-Range", ""))
-        if not m or m.group(3) == "*":
-            resp.close()
-            raise ArchiveError(f"{self.url}: 206 without a usable Content-Range: {resp.headers.get('Content-Range')}")
-        start, end, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        data = _read_body(resp, end - start + 1, self.url)
-        self.stats.bytes_fetched += len(data)
-        return size, start, data
+        for attempt in range(STREAM_RETRIES + 1):
+            resp = self._get({"Range": f"bytes=-{TAIL_BYTES}", "Accept-Encoding": "identity"})
+            if resp.status_code == 200:
+                raise RangeNotSupported(resp)
+            m = _CONTENT_RANGE_RE.match(resp.headers.get("Content-Range", ""))
+            if not m or m.group(3) == "*":
+                resp.close()
+                raise ArchiveError(
+                    f"{self.url}: 206 without a usable Content-Range: {resp.headers.get('Content-Range')}"
+                )
+            start, end, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            try:
+                data = _read_body(resp, end - start + 1, self.url)
+            except ArchiveError as exc:
+                if attempt == STREAM_RETRIES:
+                    raise
+                log.warning("%s; re-requesting", exc)
+                continue
+            finally:
+                self.stats.bytes_fetched += getattr(resp, "_police_bytes", 0)
+            return size, start, data
+        raise AssertionError("unreachable")
 
     def _open_stream(self, pos: int, end: int) -> None:
         self._close_stream()
@@ -228,16 +240,24 @@ class _StreamBroken(Exception):
     pass
 
 
-def _read_body(resp: requests.Response, expected: int | None, url: str) -> bytes:
+def _read_body(resp: requests.Response, expected: int, url: str) -> bytes:
+    """The whole (small) body; what arrived is left on ``resp._police_bytes`` so it is counted either way."""
+    parts, got = [], 0
     try:
-        data = resp.raw.read(decode_content=False)
-    except Exception as exc:
-        raise ArchiveError(f"{url}: response broke off: {exc}") from exc
+        while got < expected:
+            chunk = resp.raw.read(min(READ_CHUNK, expected - got), decode_content=False)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+    except Exception as exc:  # urllib3 ProtocolError / IncompleteRead mid-body
+        raise ArchiveError(f"{url}: response broke off after {got} of {expected} bytes: {exc}") from exc
     finally:
+        resp._police_bytes = got
         resp.close()
-    if expected is not None and len(data) != expected:
-        raise ArchiveError(f"{url}: expected {expected} bytes, got {len(data)} (truncated response)")
-    return data
+    if got != expected:
+        raise ArchiveError(f"{url}: response broke off after {got} of {expected} bytes (truncated response)")
+    return b"".join(parts)
 
 
 @dataclass
@@ -274,7 +294,7 @@ class RemoteArchive:
         # Each member runs from its local header to the next member's local header (or the central directory).
         offsets = sorted({i.header_offset for i in self._zip.infolist()})
         self._cd_start = self._zip.start_dir
-        self._next_offset = {o: n for o, n in zip(offsets, offsets[1:] + [self._cd_start])}
+        self._next_offset = dict(itertools.pairwise([*offsets, self._cd_start]))
 
     def __enter__(self) -> RemoteArchive:
         return self
@@ -345,8 +365,30 @@ class RemoteArchive:
             self._file.plan(self.byte_extents(members))
         for m in sorted(members, key=lambda m: m.header_offset):
             try:
-                with self._zip.open(m.name) as fh:
-                    yield m, fh
+                fh = self._zip.open(m.name)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
+            with fh:
+                yield m, _CheckedMember(fh, m.name, self.url)
 
+
+class _CheckedMember(io.RawIOBase):
+    """A member being read; a bad CRC-32 or broken deflate stream becomes an ArchiveError naming the member."""
+
+    def __init__(self, fh, name: str, url: str):
+        super().__init__()
+        self._fh, self._name, self._url = fh, name, url
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._fh.read(n)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ArchiveError(f"{self._url}: member {self._name} is corrupt: {exc}") from exc
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)

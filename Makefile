@@ -1,0 +1,45 @@
+# Every target that needs Python creates or refreshes the virtualenv itself: on a fresh machine each of
+# `make demo` and `make test` is one command.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+MANIFEST := dbt/target/manifest.json
+DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null) dbt/dbt_project.yml dbt/profiles.yml
+
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup test lint demo dev bench docs clean
+
+setup: $(STAMP) $(MANIFEST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+# The package cannot be imported without the dbt manifest; re-parse whenever anything under dbt/ changes.
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	@touch $@
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check police_assets tests bench
+	cd dbt && ../$(BIN)/sqlfluff lint models
+
+demo: setup
+	$(BIN)/python -m police_assets.demo
+
+dev: setup
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf data dbt/target dbt/logs

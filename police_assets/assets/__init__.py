@@ -1,0 +1,1 @@
+"""The asset stages, one module each: raw -> lake -> warehouse -> dbt marts."""

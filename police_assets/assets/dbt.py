@@ -1,0 +1,69 @@
+"""Stages 4-5, dbt: staging views and marts over the warehouse tables, partitioned by month like the rest."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from police_assets.assets.warehouse import WAREHOUSE_POOL
+from police_assets.months import add_months
+from police_assets.partitions import monthly_partitions
+from police_assets.project import dbt_project
+from police_assets.resources import PoliceStorage
+
+
+def dbt_month_vars(first_month: str, last_month: str) -> dict[str, str]:
+    """The dbt vars for a run over ``first_month..last_month``: ``[min_month, max_month)`` as first days."""
+    return {"min_month": f"{first_month}-01", "max_month": f"{add_months(last_month, 1)}-01"}
+
+
+def dbt_build_args(first_month: str, last_month: str, full_refresh: bool = False) -> list[str]:
+    args = ["build", "--vars", json.dumps(dbt_month_vars(first_month, last_month))]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+class PoliceDbtTranslator(DagsterDbtTranslator):
+    """Two generic rules: a source is the warehouse asset that loads it; a model is keyed and grouped by folder.
+
+    Keys do not depend on dbt's `+schema` config, so renaming a schema does not rename assets.
+    """
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return AssetKey([self._folder(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return self._folder(dbt_resource_props)
+
+    @staticmethod
+    def _folder(props: Mapping[str, Any]) -> str:
+        fqn = props.get("fqn") or []
+        # fqn: [project, folder, ..., name]; seeds sit at the top of their folder
+        return fqn[1] if len(fqn) > 2 else "reference"
+
+
+class DbtRunConfig(Config):
+    full_refresh: bool = False  # rebuild incremental marts from scratch (all months), not just the window
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=PoliceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+)
+def police_dbt_assets(
+    context: AssetExecutionContext, dbt: DbtCliResource, storage: PoliceStorage, config: DbtRunConfig
+):
+    keys = context.partition_keys
+    storage.export_env()
+    args = dbt_build_args(keys[0], keys[-1], config.full_refresh)
+    context.log.info(f"dbt {' '.join(args)}")
+    yield from dbt.cli(args, context=context).stream()

@@ -1,0 +1,37 @@
+"""Small helpers that turn what a stage did into Dagster metadata (previews, schemas, sizes)."""
+
+from __future__ import annotations
+
+from dagster import MetadataValue, TableColumn, TableSchema
+
+from police_assets.datasets import LINEAGE_COLUMNS, DatasetSpec
+from police_assets.lake import lake_schema
+
+
+def markdown_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> MetadataValue:
+    """A markdown table (no tabulate dependency) with long cells cut to ``max_width``."""
+
+    def cell(v) -> str:
+        s = "" if v is None else str(v)
+        s = s.replace("|", "\\|").replace("\n", " ")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return MetadataValue.md("\n".join(lines))
+
+
+def column_schema(spec: DatasetSpec) -> TableSchema:
+    """The lake/warehouse columns of a dataset with their types and descriptions, for the catalogue."""
+    described = {c.name: c.description for c in (*spec.columns, *LINEAGE_COLUMNS)}
+    described["month"] = "The month the data describes (first day of the month)."
+    return TableSchema(
+        columns=[
+            TableColumn(name, sql_type, description=described.get(name, "")) for name, sql_type in lake_schema(spec)
+        ]
+    )
+
+
+def preview(con, sql: str, params: list | None = None, limit: int = 5) -> MetadataValue:
+    cur = con.execute(f"SELECT * FROM ({sql}) LIMIT {int(limit)}", params or [])
+    return markdown_table([d[0] for d in cur.description], cur.fetchall())

@@ -1,0 +1,45 @@
+"""The one wiring point: every asset, resource, job, sensor and schedule of the platform.
+
+Load it with ``dagster dev -w workspace.yaml`` or ``dagster asset materialize -m police_assets.definitions``.
+Paths and the data.police.uk address come from the environment (see :mod:`police_assets.config`).
+"""
+
+import sys
+from pathlib import Path
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from police_assets.assets.dbt import police_dbt_assets
+from police_assets.assets.lake import lake_assets
+from police_assets.assets.raw import archive_month
+from police_assets.assets.warehouse import warehouse_assets
+from police_assets.project import dbt_project
+from police_assets.resources import DataPoliceUk, PoliceStorage
+
+# dbt from the same environment as this Python: works in an un-activated venv, under cron and the daemon.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+storage = PoliceStorage.from_env()
+storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets
+
+all_assets = [archive_month, *lake_assets, *warehouse_assets, police_dbt_assets]
+
+police_pipeline = define_asset_job(
+    "police_pipeline",
+    selection=AssetSelection.all(),
+    description="raw -> lake -> warehouse -> dbt marts for the chosen months (one run for a whole range).",
+)
+
+defs = Definitions(
+    assets=all_assets,
+    jobs=[police_pipeline],
+    resources={
+        "storage": storage,
+        "police": DataPoliceUk.from_env(),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    },
+    # In-process: steps run one after another in the run's process (no per-step re-import, 2-5 s each), which
+    # also keeps them from being parallel DuckDB writers within a run.
+    executor=in_process_executor,
+)

@@ -1,0 +1,100 @@
+"""The warehouse: DuckDB tables ``landing.<dataset>`` loaded month by month from the lake.
+
+Each month is replaced by delete-then-insert inside one transaction, so re-loading a month any number of times
+leaves exactly one copy, and a failed insert (e.g. a lake file with another schema) rolls back to the previous
+copy instead of leaving the month empty. The table DDL comes from the dataset spec, so the table exists with
+the right types even when the first month loaded has no rows. ``landing._loads`` records every load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from police_assets.datasets import DatasetSpec
+from police_assets.lake import lake_schema
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "landing"  # not "warehouse": that is the catalog name of warehouse.duckdb, and DuckDB finds it ambiguous
+LOCK_RETRIES = 8  # 0.1 s doubling: about 25 s of waiting for another process's lock before failing
+
+
+@contextlib.contextmanager
+def connect(path: str | Path, read_only: bool = False):
+    """A DuckDB connection that is always closed, retried while another process holds the file lock.
+
+    Why not ``DuckDBResource.get_connection``: it does not close its connection when the body raises, so a
+    failed load keeps the file locked until garbage collection and the next writer (dbt) fails.
+    """
+    delay = 0.1
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if attempt == LOCK_RETRIES or "lock" not in str(exc).lower():
+                raise
+            log.info("warehouse %s is locked by another process; retrying in %.1fs", path, delay)
+            time.sleep(delay)
+            delay *= 2
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_name(spec: DatasetSpec) -> str:
+    return f"{SCHEMA}.{spec.name}"
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    cols = ", ".join(f"{n} {t}" for n, t in lake_schema(spec))
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(spec)} ({cols})")
+    con.execute(f"""
+        CREATE TABLE IF NOT EXISTS {SCHEMA}._loads (
+            dataset VARCHAR, month DATE, rows BIGINT, source VARCHAR, loaded_at TIMESTAMP DEFAULT current_timestamp
+        )
+    """)
+
+
+@dataclass
+class LoadResult:
+    dataset: str
+    month: str
+    rows: int
+    deleted: int
+    seconds: float
+
+
+def load_month(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, month: str, parquet: Path) -> LoadResult:
+    """Replace ``month`` of ``landing.<dataset>`` with the lake file's rows, in one transaction."""
+    if not Path(parquet).is_file():
+        raise FileNotFoundError(f"no lake file for {spec.name} {month} at {parquet} (materialise lake first)")
+    started = time.monotonic()
+    ensure_tables(con, spec)
+    table = table_name(spec)
+    month_date = f"{month}-01"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        deleted = con.execute(f"DELETE FROM {table} WHERE month = CAST(? AS DATE)", [month_date]).fetchone()[0]
+        # hive_partitioning off: the folder's `month=YYYY-MM` would otherwise replace the DATE column.
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)", [str(parquet)]
+        )
+        rows = con.execute(f"SELECT count(*) FROM {table} WHERE month = CAST(? AS DATE)", [month_date]).fetchone()[0]
+        con.execute(
+            f"INSERT INTO {SCHEMA}._loads (dataset, month, rows, source) VALUES (?, CAST(? AS DATE), ?, ?)",
+            [spec.name, month_date, rows, str(parquet)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return LoadResult(spec.name, month, rows, deleted, time.monotonic() - started)
