@@ -142,3 +142,12 @@ def test_no_files_gives_an_empty_typed_file(tmp_path):
             "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [str(result.parquet)]
         ).fetchall()
     assert [c[0] for c in cols] == [n for n, _ in lake_schema(OUTCOMES)]
+
+
+def test_regression_files_under_a_month_folder_keep_their_date_month(tmp_path):
+    # Regression: read_csv applied hive partitioning to raw/month=YYYY-MM/ and injected month='2024-01' (text).
+    folder = tmp_path / "raw" / "month=2024-01"
+    folder.mkdir(parents=True)
+    f = _write(folder / "2024-01-f-street.csv", [STREET_HEADER, _street_row()])
+    result = convert_month(STREET, "2024-01", [SourceFile(f, "f", "2024-01/2024-01-f-street.csv")], tmp_path / "lake")
+    assert str(_rows(result.parquet)[0]["month"]) == "2024-01-01"

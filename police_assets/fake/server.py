@@ -47,6 +47,17 @@ class ServerState:
     faults: list[Fault] = field(default_factory=list)
     log: list[RequestRecord] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Requests being answered. A client can have its whole response before the handler thread has logged it,
+    # so readers of the log wait for this to reach zero (it is raised before the first byte is sent).
+    in_flight: int = 0
+    idle: threading.Condition = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.idle = threading.Condition(self.lock)
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.in_flight == 0, timeout)
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:
@@ -65,10 +76,20 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_HEAD(self) -> None:
-        self._serve(head=True)
+        self._tracked(head=True)
 
     def do_GET(self) -> None:
-        self._serve(head=False)
+        self._tracked(head=False)
+
+    def _tracked(self, head: bool) -> None:
+        with self.state.lock:
+            self.state.in_flight += 1
+        try:
+            self._serve(head)
+        finally:
+            with self.state.idle:
+                self.state.in_flight -= 1
+                self.state.idle.notify_all()
 
     def _record(self, status: int, body_bytes: int) -> None:
         with self.state.lock:
@@ -174,6 +195,7 @@ class FakePoliceServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
+        self.state.wait_idle()
         with self.state.lock:
             return list(self.state.log)
 
