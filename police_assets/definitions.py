@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 from police_assets.assets.dbt import police_dbt_assets
 from police_assets.assets.lake import lake_assets
 from police_assets.assets.raw import archive_month
-from police_assets.assets.warehouse import warehouse_assets
+from police_assets.assets.warehouse import force_files, warehouse_assets
 from police_assets.project import dbt_project
 from police_assets.resources import DataPoliceUk, PoliceStorage
 
@@ -23,7 +23,7 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 storage = PoliceStorage.from_env()
 storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets
 
-all_assets = [archive_month, *lake_assets, *warehouse_assets, police_dbt_assets]
+all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets]
 
 police_pipeline = define_asset_job(
     "police_pipeline",

@@ -5,11 +5,12 @@ import time
 from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, MaterializeResult, asset
 
 from police_assets.assets.metadata import column_schema, markdown_table, preview
-from police_assets.datasets import DATASETS, DatasetSpec
+from police_assets.datasets import DATASETS, DatasetSpec, dataset_for_member
 from police_assets.lake import lake_path
 from police_assets.partitions import monthly_partitions
+from police_assets.raw_zone import RawMonth, read_manifest
 from police_assets.resources import PoliceStorage
-from police_assets.warehouse import load_month, table_name
+from police_assets.warehouse import FORCE_FILES, load_force_files, load_month, table_name
 
 # Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
 # there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
@@ -66,3 +67,59 @@ def build_warehouse_asset(spec: DatasetSpec) -> AssetsDefinition:
 
 
 warehouse_assets = [build_warehouse_asset(spec) for spec in DATASETS]
+
+
+def force_file_rows(raw: RawMonth) -> list[tuple]:
+    """One row per force x dataset for the month: did the force publish a file, and how big was it.
+
+    Forces come from the API's list at fetch time plus any force that has a file (a force missing from the API
+    list still counts); the dataset is the spec's file suffix (street, outcomes, stop-and-search).
+    """
+    files = {}
+    for member in raw.members:
+        hit = dataset_for_member(member["name"], raw.month)
+        if hit:
+            files[(hit[1], hit[0].file_suffix)] = member["size"]
+    forces = dict(raw.forces)
+    for force, _ in files:
+        forces.setdefault(force, force)
+    return [
+        (force, name, spec.file_suffix, (force, spec.file_suffix) in files, files.get((force, spec.file_suffix), 0))
+        for force, name in sorted(forces.items())
+        for spec in DATASETS
+    ]
+
+
+@asset(
+    key=["warehouse", "force_files"],
+    deps=[["raw", "archive_month"]],
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    group_name="warehouse",
+    kinds={"duckdb"},
+    description=(
+        "Which force published which dataset for each month: one row per force (the API's force list at fetch "
+        f"time) x dataset x month, with whether a file was in the archive and its size. Table `{FORCE_FILES}`; "
+        "the dbt coverage model reads it so a force that published nothing shows as a gap, never as zero crime."
+    ),
+    metadata={"dagster/table_name": FORCE_FILES},
+)
+def force_files(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
+    loads, missing = [], []
+    with storage.connect_warehouse() as con:
+        for month in context.partition_keys:
+            raw = read_manifest(storage.raw_dir, month)
+            rows = force_file_rows(raw)
+            loads.append(load_force_files(con, month, rows, raw.archive))
+            missing += [(month, r[0], r[2]) for r in rows if not r[3]]
+    context.log.info(
+        f"{FORCE_FILES}: {sum(r.rows for r in loads)} force-month-dataset rows, {len(missing)} without a file"
+    )
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(r.rows for r in loads),
+            "force_months_without_file": len(missing),
+            "without_file": markdown_table(["month", "force", "dataset"], missing[:30]),
+        }
+    )

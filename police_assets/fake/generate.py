@@ -509,44 +509,67 @@ class Release:
         return month_range(add_months(self.latest, -(self.months - 1)), self.latest)
 
 
+def write_archive(root: str | os.PathLike, archive_month: str, members: dict[str, bytes]) -> Path:
+    """Write ``root/data/archive/<archive_month>.zip`` holding ``members`` (name -> bytes), byte-reproducibly."""
+    archive = Path(root) / "data" / "archive" / f"{archive_month}.zip"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    tmp = archive.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for name, data in sorted(members.items()):
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))  # fixed: byte-identical archives
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    os.replace(tmp, archive)
+    return archive
+
+
+def write_api(
+    root: str | os.PathLike,
+    months: list[str],
+    forces: dict[str, str],
+    stop_and_search_forces: dict[str, list[str]],
+    last_updated: str,
+) -> None:
+    """Write the API answers a release publishes under ``root/api/`` (months newest first, as data.police.uk)."""
+    api = Path(root) / "api"
+    api.mkdir(parents=True, exist_ok=True)
+    answers = {
+        "crime-last-updated": {"date": last_updated},
+        "crimes-street-dates": [
+            {"date": m, "stop-and-search": stop_and_search_forces.get(m, [])} for m in sorted(months, reverse=True)
+        ],
+        "forces": [{"id": f, "name": n} for f, n in forces.items()],
+        "crime-categories": [{"url": "all-crime", "name": "All crime"}]
+        + [{"url": slug, "name": name} for slug, name, _ in CRIME_TYPES],
+    }
+    for name, body in answers.items():
+        tmp = api / f".{name}.json.tmp"
+        tmp.write_text(json.dumps(body, indent=1))
+        os.replace(tmp, api / f"{name}.json")
+
+
+def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    """A data.police.uk-style CSV: the header, then the rows, CRLF."""
+    return _csv_bytes(header, rows)
+
+
 def write_release(root: str | os.PathLike, release: Release) -> Path:
     """Write the archive and API answers of ``release`` under ``root``; returns the archive path.
 
     Layout (what the fake server serves): ``root/data/archive/YYYY-MM.zip`` and ``root/api/<endpoint>.json``.
     Earlier archives under ``root`` stay, as they do on data.police.uk.
     """
-    root = Path(root)
-    archive = root / "data" / "archive" / f"{release.latest}.zip"
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    tmp = archive.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for month in release.month_list:
-            for name, data in month_members(
-                release.seed, month, release.scale, release.revisions, release.forces
-            ).items():
-                info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))  # fixed: byte-identical archives
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
-    os.replace(tmp, archive)
+    members: dict[str, bytes] = {}
+    for month in release.month_list:
+        members.update(month_members(release.seed, month, release.scale, release.revisions, release.forces))
+    archive = write_archive(root, release.latest, members)
     crimes.cache_clear()
-
     forces = release.forces or [f[0] for f in FORCES]
-    api = root / "api"
-    api.mkdir(parents=True, exist_ok=True)
-    street_dates = [
-        {"date": m, "stop-and-search": [f for f in forces if force_publishes(release.seed, f, m, "stop-and-search")]}
-        for m in reversed(release.month_list)
-    ]
-    last_updated = (
-        release.last_updated or f"{add_months(release.latest, 2)}-0{1 + _h(release.seed, release.latest) % 9}"
+    write_api(
+        root,
+        release.month_list,
+        {f: FORCE_NAMES[f] for f in forces},
+        {m: [f for f in forces if force_publishes(release.seed, f, m, "stop-and-search")] for m in release.month_list},
+        release.last_updated or f"{add_months(release.latest, 2)}-0{1 + _h(release.seed, release.latest) % 9}",
     )
-    answers = {
-        "crime-last-updated": {"date": last_updated},
-        "crimes-street-dates": street_dates,
-        "forces": [{"id": f, "name": FORCE_NAMES[f]} for f in forces],
-        "crime-categories": [{"url": "all-crime", "name": "All crime"}]
-        + [{"url": slug, "name": name} for slug, name, _ in CRIME_TYPES],
-    }
-    for name, body in answers.items():
-        (api / f"{name}.json").write_text(json.dumps(body, indent=1))
     return archive

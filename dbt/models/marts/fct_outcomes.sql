@@ -1,0 +1,63 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='outcome_month',
+    )
+}}
+
+{#- Dedup rule: outcome rows repeated for one crime, month and outcome are one record (data.police.uk repeats
+    them up to 4 times); rows without a Crime ID cannot be matched and each stays a record of its own. -#}
+
+with
+
+outcomes as (
+
+    select * from {{ ref('stg_police__outcomes') }}
+    {% if is_incremental() %}
+    where {{ in_month_window('outcome_month') }}
+    {% endif %}
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        count(*) over (partition by record_key) as published_row_count
+    from (
+        select
+            *,
+            case
+                when crime_id is not null then md5(concat_ws('|', outcome_month, crime_id, outcome_source))
+                else md5(concat_ws('|', source_file, source_row))
+            end as record_key
+        from outcomes
+    )
+    qualify row_number() over (partition by record_key order by source_file, source_row) = 1
+
+),
+
+final as (
+
+    select
+        record_key as outcome_key,
+        outcome_month,
+        force_id,
+        crime_id,
+        outcome_source,
+        outcome_name,
+        outcome_group,
+        is_final_outcome,
+        is_no_suspect_identified,
+        lsoa_code,
+        lsoa_name,
+        coalesce(town_name, {{ unknown_label() }}) as town_name,
+        published_row_count,
+        source_file,
+        source_row
+    from deduplicated
+
+)
+
+select * from final

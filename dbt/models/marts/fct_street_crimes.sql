@@ -1,0 +1,137 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='street_crime_key',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ in_month_window('crime_month') }}{% endif %}",
+    )
+}}
+
+{#- One row per street-level crime or anti-social behaviour incident, deduplicated, with its journey: the
+    latest outcome recorded for it in ANY loaded month (outcomes mostly arrive months later).
+
+    Dedup rule: rows with the same Crime ID in the same month are one crime (data.police.uk repeats rows and
+    can list one Crime ID twice with different "Last outcome category"; the last row in the file wins). Rows
+    without a Crime ID (anti-social behaviour; BTP before 2014) are distinct incidents even when they look
+    identical: nothing identifies them as the same.
+
+    Incremental: a run over months [min_month, max_month) rebuilds the crimes OF those months (the pre-hook
+    first removes them, so a crime dropped by a revised release disappears) AND every earlier crime that an
+    outcome of those months refers to, so a journey stays right whatever order the months are loaded in. -#}
+
+with
+
+crimes as (
+
+    select * from {{ ref('stg_police__street_crimes') }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('fct_outcomes') }}
+
+),
+
+forces as (
+
+    select * from {{ ref('dim_forces') }}
+
+),
+
+{% if is_incremental() %}
+crimes_with_new_outcomes as (
+
+    select distinct crime_id
+    from outcomes
+    where {{ in_month_window('outcome_month') }} and crime_id is not null
+
+),
+{% endif %}
+
+selected as (
+
+    select * from crimes
+    {% if is_incremental() %}
+    where {{ in_month_window('crime_month') }}
+        or crime_id in (select crime_id from crimes_with_new_outcomes)
+    {% endif %}
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        count(*) over (partition by street_crime_key) as published_row_count
+    from (
+        select
+            *,
+            case
+                when crime_id is not null then md5(concat_ws('|', crime_month, crime_id))
+                else md5(concat_ws('|', source_file, source_row))
+            end as street_crime_key
+        from selected
+    )
+    qualify row_number() over (partition by street_crime_key order by source_file desc, source_row desc) = 1
+
+),
+
+latest_outcomes as (
+
+    select
+        crime_id,
+        outcome_month as latest_outcome_month,
+        outcome_name as latest_outcome_name,
+        outcome_group as latest_outcome_group,
+        is_final_outcome as is_latest_outcome_final,
+        is_no_suspect_identified
+    from outcomes
+    where crime_id in (select crime_id from deduplicated where crime_id is not null)
+    -- the newest month's outcome; within a month a final outcome beats an interim one
+    qualify row_number() over (
+        partition by crime_id order by outcome_month desc, is_final_outcome desc, outcome_name
+    ) = 1
+
+),
+
+final as (
+
+    select
+        deduplicated.street_crime_key,
+        deduplicated.crime_month,
+        deduplicated.force_id,
+        coalesce(forces.force_name, deduplicated.reported_by_force_name) as force_name,
+        deduplicated.crime_id,
+        deduplicated.crime_type_source,
+        deduplicated.crime_type_name,
+        deduplicated.crime_type_series,
+        deduplicated.is_anti_social_behaviour,
+        deduplicated.lsoa_code,
+        deduplicated.lsoa_name,
+        coalesce(deduplicated.town_name, {{ unknown_label() }}) as town_name,
+        deduplicated.town_name is not null as is_town_known,
+        deduplicated.location_description,
+        deduplicated.longitude,
+        deduplicated.latitude,
+        deduplicated.is_location_missing,
+        deduplicated.last_outcome_source,
+        latest_outcomes.latest_outcome_name,
+        latest_outcomes.latest_outcome_group,
+        latest_outcomes.latest_outcome_month,
+        date_diff('month', deduplicated.crime_month, latest_outcomes.latest_outcome_month) as months_to_outcome,
+        latest_outcomes.crime_id is not null as has_outcome,
+        coalesce(latest_outcomes.is_latest_outcome_final, false) as is_outcome_final,
+        coalesce(latest_outcomes.is_no_suspect_identified, false) as is_no_suspect_identified,
+        deduplicated.published_row_count,
+        deduplicated.source_file,
+        deduplicated.source_row
+    from deduplicated
+    left join latest_outcomes
+        on deduplicated.crime_id = latest_outcomes.crime_id
+    left join forces
+        on deduplicated.force_id = forces.force_id
+
+)
+
+select * from final
