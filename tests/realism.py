@@ -56,3 +56,36 @@ def independent_counts(suffix: str) -> dict[str, int]:
             with open(f, newline="") as fh:
                 counts[month] += sum(1 for _ in csv.reader(fh)) - 1
     return dict(counts)
+
+
+def independent_records(suffix: str) -> dict[str, int]:
+    """Records per month under the dedup rules, counted with the csv module, no project code.
+
+    street: one record per (month, Crime ID), plus every row without a Crime ID;
+    outcomes: one record per (month, Crime ID, outcome), plus every row without a Crime ID;
+    stop-and-search: every row.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    for month in sample_months():
+        seen = set()
+        for f in sorted((REAL_SAMPLE / month).glob(f"*-{suffix}.csv")):
+            with open(f, newline="") as fh:
+                for row in csv.DictReader(fh):
+                    crime_id = (row.get("Crime ID") or "").strip()
+                    if suffix == "stop-and-search" or not crime_id:
+                        counts[month] += 1
+                        continue
+                    key = (crime_id, row["Outcome type"]) if suffix == "outcomes" else crime_id
+                    if key not in seen:
+                        seen.add(key)
+                        counts[month] += 1
+    return dict(counts)
+
+
+def lsoa_names() -> set[str]:
+    names = set()
+    for month in sample_months():
+        for f in (REAL_SAMPLE / month).glob("*.csv"):
+            with open(f, newline="") as fh:
+                names.update((row.get("LSOA name") or "").strip() for row in csv.DictReader(fh))
+    return names - {""}

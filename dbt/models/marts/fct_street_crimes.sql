@@ -11,7 +11,8 @@
     latest outcome recorded for it in ANY loaded month (outcomes mostly arrive months later).
 
     Dedup rule: rows with the same Crime ID in the same month are one crime (data.police.uk repeats rows and
-    can list one Crime ID twice with different "Last outcome category"; the last row in the file wins). Rows
+    can list one Crime ID twice with different "Last outcome category", or once with a location and once as
+    "No Location"; a row with a location wins, then the last row in the file). Rows
     without a Crime ID (anti-social behaviour; BTP before 2014) are distinct incidents even when they look
     identical: nothing identifies them as the same.
 
@@ -73,7 +74,11 @@ deduplicated as (
             end as street_crime_key
         from selected
     )
-    qualify row_number() over (partition by street_crime_key order by source_file desc, source_row desc) = 1
+    -- a row with a location beats one without (real files list one Crime ID both with a point and as
+    -- "No Location"); then the last row in the file, which carries the newest "Last outcome category"
+    qualify row_number() over (
+        partition by street_crime_key order by lsoa_name is not null desc, source_file desc, source_row desc
+    ) = 1
 
 ),
 
