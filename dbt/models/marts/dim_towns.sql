@@ -11,7 +11,10 @@ crimes as (
 
 by_force as (
 
-    select town_name, force_id, count(*) as crime_count
+    select
+        town_name,
+        force_id,
+        count(*) as crime_count
     from crimes
     group by town_name, force_id
 

@@ -12,7 +12,10 @@ force_files as (
 
 street as (
 
-    select force_id, crime_month as file_month, count(*) as record_count
+    select
+        force_id,
+        crime_month as file_month,
+        count(*) as record_count
     from {{ ref('fct_street_crimes') }}
     group by all
 
@@ -20,7 +23,10 @@ street as (
 
 outcomes as (
 
-    select force_id, outcome_month as file_month, count(*) as record_count
+    select
+        force_id,
+        outcome_month as file_month,
+        count(*) as record_count
     from {{ ref('fct_outcomes') }}
     group by all
 
@@ -28,7 +34,10 @@ outcomes as (
 
 searches as (
 
-    select force_id, search_month as file_month, count(*) as record_count
+    select
+        force_id,
+        search_month as file_month,
+        count(*) as record_count
     from {{ ref('fct_stop_and_search') }}
     group by all
 
@@ -36,11 +45,20 @@ searches as (
 
 records as (
 
-    select *, 'street' as dataset_name from street
+    select
+        *,
+        'street' as dataset_name
+    from street
     union all
-    select *, 'outcomes' as dataset_name from outcomes
+    select
+        *,
+        'outcomes' as dataset_name
+    from outcomes
     union all
-    select *, 'stop-and-search' as dataset_name from searches
+    select
+        *,
+        'stop-and-search' as dataset_name
+    from searches
 
 ),
 
@@ -58,9 +76,10 @@ final as (
         not force_files.has_file or coalesce(records.record_count, 0) = 0 as is_gap
     from force_files
     left join records
-        on force_files.force_id = records.force_id
-        and force_files.file_month = records.file_month
-        and force_files.dataset_name = records.dataset_name
+        on
+            force_files.force_id = records.force_id
+            and force_files.file_month = records.file_month
+            and force_files.dataset_name = records.dataset_name
 
 )
 

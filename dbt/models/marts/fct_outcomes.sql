@@ -20,21 +20,25 @@ outcomes as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        case
+            when crime_id is not null then md5(concat_ws('|', outcome_month, crime_id, outcome_source))
+            else md5(concat_ws('|', source_file, source_row))
+        end as record_key
+    from outcomes
+
+),
+
 deduplicated as (
 
     select
         *,
         count(*) over (partition by record_key) as published_row_count
-    from (
-        select
-            *,
-            case
-                when crime_id is not null then md5(concat_ws('|', outcome_month, crime_id, outcome_source))
-                else md5(concat_ws('|', source_file, source_row))
-            end as record_key
-        from outcomes
-    )
-    qualify row_number() over (partition by record_key order by source_file, source_row) = 1
+    from keyed
+    qualify row_number() over (partition by record_key order by source_file asc, source_row asc) = 1
 
 ),
 

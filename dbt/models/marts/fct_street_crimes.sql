@@ -60,20 +60,24 @@ selected as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        case
+            when crime_id is not null then md5(concat_ws('|', crime_month, crime_id))
+            else md5(concat_ws('|', source_file, source_row))
+        end as street_crime_key
+    from selected
+
+),
+
 deduplicated as (
 
     select
         *,
         count(*) over (partition by street_crime_key) as published_row_count
-    from (
-        select
-            *,
-            case
-                when crime_id is not null then md5(concat_ws('|', crime_month, crime_id))
-                else md5(concat_ws('|', source_file, source_row))
-            end as street_crime_key
-        from selected
-    )
+    from keyed
     -- a row with a location beats one without (real files list one Crime ID both with a point and as
     -- "No Location"); then the last row in the file, which carries the newest "Last outcome category"
     qualify row_number() over (
@@ -85,17 +89,22 @@ deduplicated as (
 latest_outcomes as (
 
     select
-        crime_id,
-        outcome_month as latest_outcome_month,
-        outcome_name as latest_outcome_name,
-        outcome_group as latest_outcome_group,
-        is_final_outcome as is_latest_outcome_final,
-        is_no_suspect_identified
+        outcomes.crime_id,
+        outcomes.outcome_month as latest_outcome_month,
+        outcomes.outcome_name as latest_outcome_name,
+        outcomes.outcome_group as latest_outcome_group,
+        outcomes.is_final_outcome as is_latest_outcome_final,
+        outcomes.is_no_suspect_identified
     from outcomes
-    where crime_id in (select crime_id from deduplicated where crime_id is not null)
+    where
+        outcomes.crime_id in (
+            select deduplicated.crime_id from deduplicated
+            where deduplicated.crime_id is not null
+        )
     -- the newest month's outcome; within a month a final outcome beats an interim one
     qualify row_number() over (
-        partition by crime_id order by outcome_month desc, is_final_outcome desc, outcome_name
+        partition by outcomes.crime_id
+        order by outcomes.outcome_month desc, outcomes.is_final_outcome desc, outcomes.outcome_name asc
     ) = 1
 
 ),
