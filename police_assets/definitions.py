@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from police_assets.assets.dbt import police_dbt_assets
 from police_assets.assets.lake import lake_assets
 from police_assets.assets.raw import archive_month
 from police_assets.assets.warehouse import force_files, warehouse_assets
 from police_assets.project import dbt_project
-from police_assets.resources import DataPoliceUk, PoliceStorage
+from police_assets.resources import DataPoliceUk, PoliceDbtCliResource, PoliceStorage
 
 # dbt from the same environment as this Python: works in an un-activated venv, under cron and the daemon.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -37,7 +36,7 @@ defs = Definitions(
     resources={
         "storage": storage,
         "police": DataPoliceUk.from_env(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": PoliceDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
     # In-process: steps run one after another in the run's process (no per-step re-import, 2-5 s each), which
     # also keeps them from being parallel DuckDB writers within a run.
