@@ -13,8 +13,10 @@ from police_assets.assets.dbt import police_dbt_assets
 from police_assets.assets.lake import lake_assets
 from police_assets.assets.raw import archive_month
 from police_assets.assets.warehouse import force_files, warehouse_assets
+from police_assets.checks import force_month_coverage, newest_published_month_loaded
 from police_assets.project import dbt_project
 from police_assets.resources import DataPoliceUk, PoliceDbtCliResource, PoliceStorage
+from police_assets.sensors import build_monthly_schedule, build_release_sensor
 
 # dbt from the same environment as this Python: works in an un-activated venv, under cron and the daemon.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -32,7 +34,10 @@ police_pipeline = define_asset_job(
 
 defs = Definitions(
     assets=all_assets,
+    asset_checks=[newest_published_month_loaded, force_month_coverage],
     jobs=[police_pipeline],
+    sensors=[build_release_sensor(police_pipeline)],
+    schedules=[build_monthly_schedule(police_pipeline)],
     resources={
         "storage": storage,
         "police": DataPoliceUk.from_env(),
