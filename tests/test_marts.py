@@ -7,6 +7,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from police_assets.checks import force_month_coverage, newest_published_month_loaded
 from police_assets.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
 from police_assets.definitions import all_assets, defs
 from police_assets.fake.generate import csv_bytes, write_api, write_archive
@@ -130,7 +131,12 @@ def _run(storage, server, first, last, instance=None):
         "dbt": defs.resources["dbt"],
         "police": DataPoliceUk(base_url=server.url, backoff_factor=0.01, requests_per_second=200),
     }
-    result = materialize(all_assets, resources=resources, tags=tags, instance=instance or DagsterInstance.ephemeral())
+    result = materialize(
+        [*all_assets, newest_published_month_loaded, force_month_coverage],
+        resources=resources,
+        tags=tags,
+        instance=instance or DagsterInstance.ephemeral(),
+    )
     assert result.success
     return result
 
@@ -169,8 +175,15 @@ def test_marts_match_hand_computed_values_rerun_and_out_of_order(tmp_path, hand_
     result = _run(in_order, hand_server, "2024-01", "2024-02")
 
     # dbt tests ran as Dagster asset checks, and passed
-    checks = result.get_asset_check_evaluations()
-    assert len(checks) > 30 and all(c.passed for c in checks)
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert len(checks) > 30
+    assert all(c.passed for name, c in checks.items() if name != "force_month_coverage")
+    # freshness: February is the newest published month and it is loaded
+    assert checks["newest_published_month_loaded"].metadata["months_behind"].value == 0
+    # coverage: Essex published no street file in February (the newest month) -> a warning listing it
+    coverage = checks["force_month_coverage"]
+    assert not coverage.passed and coverage.severity.value == "WARN"
+    assert "| 2024-02 | essex | street | no file |" in coverage.metadata["list"].value
 
     journeys = {
         r[0]: r[1:]

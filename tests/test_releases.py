@@ -37,3 +37,18 @@ def test_cursor_round_trip_and_run_keys():
     fps = {"2024-03": "abc"}
     assert run_key("2024-05-01", ["2024-03"], fps, 1) != run_key("2024-05-01", ["2024-03"], fps, 2)
     assert run_key("2024-05-01", ["2024-03"], fps, 1) != run_key("2024-05-01", ["2024-03"], {"2024-03": "x"}, 1)
+
+
+def test_coverage_problems_flags_missing_empty_and_sharp_drops_against_the_force_own_level():
+    from police_assets.checks import coverage_problems
+
+    months = {f"2024-{m:02d}": (True, 100) for m in range(1, 7)}
+    months["2024-07"] = (True, 40)  # under half of its median (100)
+    months["2024-08"] = (False, 0)  # no file
+    months["2024-09"] = (True, 60)  # above half: fine
+    small = {"2024-01": (True, 3), "2024-02": (True, 1)}  # too little history to judge a drop
+    problems = coverage_problems({("street", "kent"): months, ("street", "city-of-london"): small})
+    assert [(p[0], p[1], p[3]) for p in problems] == [
+        ("2024-07", "kent", "below 50% of its median"),
+        ("2024-08", "kent", "no file"),
+    ]
