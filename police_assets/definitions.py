@@ -11,6 +11,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from police_assets.assets.dbt import police_dbt_assets
 from police_assets.assets.lake import lake_assets
+from police_assets.assets.publish import marts_snapshot
 from police_assets.assets.raw import archive_month
 from police_assets.assets.warehouse import force_files, warehouse_assets
 from police_assets.checks import force_month_coverage, newest_published_month_loaded
@@ -24,12 +25,12 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 storage = PoliceStorage.from_env()
 storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets
 
-all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets]
+all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets, marts_snapshot]
 
 police_pipeline = define_asset_job(
     "police_pipeline",
     selection=AssetSelection.all(),
-    description="raw -> lake -> warehouse -> dbt marts for the chosen months (one run for a whole range).",
+    description="raw -> lake -> warehouse -> dbt marts -> published snapshot for the chosen months (one run for a range).",
 )
 
 defs = Definitions(

@@ -79,7 +79,9 @@ def main() -> int:
 Where to look:
   raw zone     {data / "raw"}
   lake         {data / "lake"}   (Parquet, one file per dataset per month)
-  warehouse    {config.warehouse_path()}
+  warehouse    {config.warehouse_path()}   (live: written by runs)
+  published    {data / "published"}   (marts as Parquet + serving.duckdb: what readers open)
+      e.g. .venv/bin/python -c "import duckdb; print(duckdb.connect('{data / "published" / "serving.duckdb"}', read_only=True).sql('FROM marts.agg_street_crimes_monthly LIMIT 5'))"
   lineage, runs and metadata in the Dagster UI:
       make dev        then open http://127.0.0.1:3000  (Assets -> View lineage)
 """)

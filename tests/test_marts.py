@@ -257,6 +257,13 @@ def test_marts_match_hand_computed_values_rerun_and_out_of_order(tmp_path, hand_
     )
     assert ("2024-01", "essex", "outcomes") in gaps and ("2024-02", "essex", "street") in gaps
     assert ("2024-01", "kent", "street") not in gaps
+    # the published snapshot: same marts, readable while nothing else holds it, without the live warehouse
+    with duckdb.connect(str(in_order.published_dir / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*), sum(published_row_count) FROM marts.fct_street_crimes").fetchall() == [
+            (7, 8)
+        ]
+    assert (in_order.published_dir / "marts" / "agg_street_crimes_monthly.parquet").exists()
+    assert '"2024-01"' in (in_order.published_dir / "manifest.json").read_text()
     expected = _snapshot(in_order)
 
     # re-running a month changes nothing

@@ -1,0 +1,48 @@
+"""Stage 6, publish: the marts exported for readers (Parquet + a read-only DuckDB copy), last in the run."""
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+
+from police_assets.assets.dbt import police_dbt_assets
+from police_assets.assets.metadata import markdown_table
+from police_assets.assets.warehouse import WAREHOUSE_POOL
+from police_assets.partitions import monthly_partitions
+from police_assets.publish import publish_marts
+from police_assets.resources import PoliceStorage
+
+MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
+
+
+@asset(
+    key=AssetKey(["publish", "marts_snapshot"]),
+    deps=MART_KEYS,
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+    description=(
+        "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
+        "`published/marts/`, the same tables in `published/serving.duckdb` (open it read-only any time, even "
+        "during a run), and `published/manifest.json` (months, rows, licence). Rebuilt after every run; files "
+        "are swapped in atomically."
+    ),
+)
+def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
+    with storage.connect_warehouse(read_only=True) as con:
+        result = publish_marts(con, storage.published_dir)
+    context.log.info(
+        f"published {len(result.tables)} tables, {result.bytes / 1e6:.1f} MB, months "
+        f"{result.months[0] if result.months else '-'}..{result.months[-1] if result.months else '-'}"
+    )
+    return MaterializeResult(
+        metadata={
+            "tables": len(result.tables),
+            "bytes": result.bytes,
+            "data_months": MetadataValue.text(
+                f"{result.months[0]}..{result.months[-1]} ({len(result.months)})" if result.months else "none"
+            ),
+            "serving_file": MetadataValue.path(str(result.serving)),
+            "rows": markdown_table(["table", "rows"], sorted(result.tables.items())),
+            "duration_s": round(result.seconds, 2),
+        }
+    )
