@@ -355,6 +355,11 @@ def crimes(seed: int, force_id: str, month: str, scale: int, revision: int = 0) 
     return tuple(out)
 
 
+def _crime_columns(c: Crime, month: str, force_name: str, location: str) -> list[str]:
+    """The columns street and outcomes files share, in header order: Crime ID .. LSOA name."""
+    return [c.crime_id, month, force_name, force_name, c.lon, c.lat, location, c.lsoa_code, c.lsoa_name]
+
+
 def street_rows(seed: int, force_id: str, month: str, scale: int, revision: int = 0) -> list[list[str]]:
     name = FORCE_NAMES[force_id]
     rng = _rng(seed, "street-dups", force_id, month, revision)
@@ -365,20 +370,7 @@ def street_rows(seed: int, force_id: str, month: str, scale: int, revision: int 
             if not c.crime_id or c.crime_type == "Anti-social behaviour"
             else (c.outcome if c.outcome_lag == 0 else UNDER_INVESTIGATION)
         )
-        row = [
-            c.crime_id,
-            month,
-            name,
-            name,
-            c.lon,
-            c.lat,
-            c.location,
-            c.lsoa_code,
-            c.lsoa_name,
-            c.crime_type,
-            last,
-            "",
-        ]
+        row = [*_crime_columns(c, month, name, c.location), c.crime_type, last, ""]
         rows.append(row)
         r = rng.random()
         if r < 0.02:  # an exact duplicate row, as data.police.uk publishes them
@@ -399,18 +391,8 @@ def outcome_rows(seed: int, force_id: str, month: str, scale: int, revisions: di
         for c in crimes(seed, force_id, crime_month, scale, rev):
             if c.outcome_lag != lag:
                 continue
-            row = [
-                c.crime_id,
-                month,
-                name,
-                name,
-                c.lon,
-                c.lat,
-                "No location" if c.location == "No Location" else c.location,
-                c.lsoa_code,
-                c.lsoa_name,
-                c.outcome,
-            ]
+            location = "No location" if c.location == "No Location" else c.location  # outcomes spell it so
+            row = [*_crime_columns(c, month, name, location), c.outcome]
             rows.append(row)
             if rng.random() < 0.04:
                 rows.extend(list(row) for _ in range(1 + rng.randrange(3)))
