@@ -1,7 +1,9 @@
 """Stages 4-5, dbt: staging views and marts over the warehouse tables, partitioned by month like the rest."""
 
 import json
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
@@ -24,6 +26,25 @@ def dbt_build_args(first_month: str, last_month: str, full_refresh: bool = False
     if full_refresh:
         args.append("--full-refresh")
     return args
+
+
+KEEP_RUN_TARGETS = 5
+
+
+def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> int:
+    """Delete all but the newest ``keep`` per-run dbt target folders; returns how many were deleted.
+
+    dagster-dbt gives every run its own ``target/<op>-<run>-<hash>/`` (about 1.4 MB here, far more on real
+    data); a deployment that runs monthly for years would otherwise keep them all.
+    """
+    runs = sorted(
+        (p for p in Path(target_dir).glob("police_dbt_assets-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return max(len(runs) - keep, 0)
 
 
 class PoliceDbtTranslator(DagsterDbtTranslator):
@@ -67,3 +88,5 @@ def police_dbt_assets(
     args = dbt_build_args(keys[0], keys[-1], config.full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
     yield from dbt.cli(args, context=context).stream()
+    if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):
+        context.log.info(f"removed {pruned} old dbt run folder(s) from dbt/target")
