@@ -29,7 +29,6 @@ final as (
         crime_type_series,
         is_anti_social_behaviour,
         count(*) as crime_count,
-        count(*) filter (where has_outcome) as crimes_with_outcome_count,
         count(*) filter (where is_location_missing) as location_missing_count
     from crimes
     group by all

@@ -1,9 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='street_crime_key',
+        incremental_strategy='append',
         pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ in_month_window('crime_month') }}{% endif %}",
+        post_hook="{% if is_incremental() %}{{ refresh_crime_journeys(this) }}{% endif %}",
     )
 }}
 
@@ -16,9 +16,11 @@
     without a Crime ID (anti-social behaviour; BTP before 2014) are distinct incidents even when they look
     identical: nothing identifies them as the same.
 
-    Incremental: a run over months [min_month, max_month) rebuilds the crimes OF those months (the pre-hook
-    first removes them, so a crime dropped by a revised release disappears) AND every earlier crime that an
-    outcome of those months refers to, so a journey stays right whatever order the months are loaded in. -#}
+    Incremental: a run over months [min_month, max_month) replaces the crimes OF those months (the pre-hook
+    removes them first, so a crime dropped by a revised release disappears), then the post-hook
+    refresh_crime_journeys updates, in place, the journey of every earlier crime whose outcomes the run's
+    months touch (a new outcome, or a revised month that no longer holds its latest outcome). Journeys are
+    therefore the same whatever order months are loaded in, without re-writing whole earlier rows. -#}
 
 with
 
@@ -40,22 +42,11 @@ forces as (
 
 ),
 
-{% if is_incremental() %}
-crimes_with_new_outcomes as (
-
-    select distinct crime_id
-    from outcomes
-    where {{ in_month_window('outcome_month') }} and crime_id is not null
-
-),
-{% endif %}
-
 selected as (
 
     select * from crimes
     {% if is_incremental() %}
-    where {{ in_month_window('crime_month') }}
-        or crime_id in (select crime_id from crimes_with_new_outcomes)
+        where {{ in_month_window('crime_month') }}
     {% endif %}
 
 ),
