@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='search_month',
+        incremental_strategy='append',
+        pre_hook="{{ delete_month_window('search_month') }}",
     )
 }}
 

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ in_month_window('crime_month') }}{% endif %}",
+        pre_hook="{{ delete_month_window('crime_month') }}",
         post_hook="{% if is_incremental() %}{{ refresh_crime_journeys(this) }}{% endif %}",
     )
 }}
