@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from police_assets.datasets import DatasetSpec
+from police_assets.sqltext import sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,6 @@ def check_header(path: Path, spec: DatasetSpec) -> None:
     )
 
 
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _typed_select(spec: DatasetSpec, month: str) -> tuple[str, str]:
     """SQL expressions for the typed columns and for the quarantine reason, over the raw VARCHAR columns."""
     exprs, problems = [], []
@@ -115,29 +112,29 @@ def _typed_select(spec: DatasetSpec, month: str) -> tuple[str, str]:
             exprs.append(f"TRY_CAST({raw} AS DOUBLE) AS {c.name}")
             problems.append(
                 f"CASE WHEN {raw} IS NOT NULL AND TRY_CAST({raw} AS DOUBLE) IS NULL "
-                f"THEN {_q(c.source + ' is not a number')} END"
+                f"THEN {sql_literal(c.source + ' is not a number')} END"
             )
         elif c.kind == "month":
             # The Month column must be the month the file is for; anything else would land in the wrong partition.
-            exprs.append(f"DATE {_q(month + '-01')} AS {c.name}")
+            exprs.append(f"DATE {sql_literal(month + '-01')} AS {c.name}")
             problems.append(
-                f"CASE WHEN {raw} IS DISTINCT FROM {_q(month)} THEN {_q(c.source + ' is not ' + month)} END"
+                f"CASE WHEN {raw} IS DISTINCT FROM {sql_literal(month)} THEN {sql_literal(c.source + ' is not ' + month)} END"
             )
         elif c.kind == "timestamp":
             ts = f"timezone('UTC', TRY_CAST({raw} AS TIMESTAMPTZ))"
             exprs.append(f"{ts} AS {c.name}")
             problems.append(
                 f"CASE WHEN {raw} IS NOT NULL AND TRY_CAST({raw} AS TIMESTAMPTZ) IS NULL "
-                f"THEN {_q(c.source + ' is not a timestamp')} END"
+                f"THEN {sql_literal(c.source + ' is not a timestamp')} END"
             )
         elif c.kind == "boolean":
             exprs.append(f"CASE lower({raw}) WHEN 'true' THEN true WHEN 'false' THEN false END AS {c.name}")
             problems.append(
                 f"CASE WHEN {raw} IS NOT NULL AND lower({raw}) NOT IN ('true', 'false') "
-                f"THEN {_q(c.source + ' is not True/False')} END"
+                f"THEN {sql_literal(c.source + ' is not True/False')} END"
             )
     if not any(c.name == "month" for c in spec.columns):  # stop and search: the month is the file's
-        exprs.insert(0, f"DATE {_q(month + '-01')} AS month")
+        exprs.insert(0, f"DATE {sql_literal(month + '-01')} AS month")
     reason = f"concat_ws('; ', {', '.join(problems)})" if problems else "''"
     return ", ".join(exprs), reason
 
@@ -173,7 +170,7 @@ def convert_month(
                 [(str(f.path), f.force_id, f.member, i) for i, f in enumerate(ordered)],
             )
             raw_cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(spec.columns)))
-            paths = "[" + ", ".join(_q(str(f.path)) for f in ordered) + "]"
+            paths = "[" + ", ".join(sql_literal(str(f.path)) for f in ordered) + "]"
             typed, reason = _typed_select(spec, month)
             raw_names = ", ".join(f"c{i}" for i in range(len(spec.columns)))
             # The original values, joined again, only for rows that go to quarantine (cheap for the rest).
@@ -237,7 +234,7 @@ def convert_month(
         else:
             source = "lake"  # no files this month: an empty file with the full schema
         # Snappy (DuckDB's default) rather than zstd: half the write time here, for files ~25 % larger.
-        rows = con.execute(f"COPY {source} TO {_q(str(tmp_out))} (FORMAT parquet)").fetchone()[0]
+        rows = con.execute(f"COPY {source} TO {sql_literal(str(tmp_out))} (FORMAT parquet)").fetchone()[0]
     finally:
         con.close()
     os.replace(tmp_out, out)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from police_assets.sqltext import sql_literal
+
 MARTS_SCHEMA = "marts"
 
 
@@ -31,10 +33,6 @@ class PublishResult:
     months: list[str]
     serving: Path
     seconds: float
-
-
-def _q(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
 
 
 def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> PublishResult:
@@ -57,7 +55,9 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
     for table in tables:
         final = parquet_dir / f"{table}.parquet"
         tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-        rows[table] = warehouse.execute(f"COPY {MARTS_SCHEMA}.{table} TO {_q(tmp)} (FORMAT parquet)").fetchone()[0]
+        rows[table] = warehouse.execute(
+            f"COPY {MARTS_SCHEMA}.{table} TO {sql_literal(tmp)} (FORMAT parquet)"
+        ).fetchone()[0]
         os.replace(tmp, final)
     for stale in parquet_dir.glob("*.parquet"):  # a mart that was dropped from dbt is dropped here too
         if stale.stem not in rows:
@@ -80,7 +80,7 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
         con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
         for table in tables:
             con.execute(
-                f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({_q(parquet_dir / f'{table}.parquet')})"
+                f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({sql_literal(parquet_dir / f'{table}.parquet')})"
             )
         con.execute("CHECKPOINT")
     os.replace(tmp_serving, serving)

@@ -51,10 +51,6 @@ class ReleasePlan:
     new: list[str] = field(default_factory=list)  # published, never loaded
     revised: list[str] = field(default_factory=list)  # loaded, but the archive's members differ now
 
-    @property
-    def empty(self) -> bool:
-        return not self.new and not self.revised
-
 
 def plan_release(
     archive_fingerprints: dict[str, str],

@@ -12,6 +12,7 @@ from police_assets.assets.raw import archive_month
 from police_assets.assets.warehouse import force_files, warehouse_assets
 from police_assets.definitions import defs
 from police_assets.fake.server import FakePoliceServer
+from police_assets.releases import contiguous_runs
 from police_assets.resources import DataPoliceUk
 from tests.realism import REAL_SAMPLE, build_site, independent_counts, independent_records, lsoa_names, sample_months
 
@@ -24,20 +25,6 @@ def real_server(tmp_path_factory):
         yield server
 
 
-def _runs(months):
-    """Contiguous runs of months, each materialised as one single-run backfill."""
-    from police_assets.months import add_months
-
-    runs, current = [], [months[0]]
-    for m in months[1:]:
-        if add_months(current[-1], 1) == m:
-            current.append(m)
-        else:
-            runs.append(current)
-            current = [m]
-    return [*runs, current]
-
-
 @pytest.fixture(scope="module")
 def loaded(real_server, tmp_path_factory):
     from police_assets.resources import PoliceStorage
@@ -45,7 +32,7 @@ def loaded(real_server, tmp_path_factory):
     storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("real-data")))
     storage.export_env()
     police = DataPoliceUk(base_url=real_server.url, backoff_factor=0.01, requests_per_second=200)
-    for run in _runs(sample_months()):
+    for run in contiguous_runs(sample_months()):
         tags = {"dagster/asset_partition_range_start": run[0], "dagster/asset_partition_range_end": run[-1]}
         result = materialize(
             [archive_month, *lake_assets, *warehouse_assets, force_files],

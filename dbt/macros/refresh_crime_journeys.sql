@@ -1,8 +1,7 @@
 {#- Post-hook of fct_street_crimes on incremental runs: bring the journey of crimes OUTSIDE the run's month
     window up to date with the outcomes now loaded. A crime is touched when an outcome of the window refers to
     it, or when its current latest outcome came from a window month (a revision may have removed it). Its
-    latest outcome is recomputed from every loaded month: the newest month, a final outcome before an interim
-    one, then by name; none left means no outcome. Narrow in-place updates instead of re-inserting whole
+    latest outcome is recomputed from every loaded month by latest_outcome_order; none left means no outcome. Narrow in-place updates instead of re-inserting whole
     crime rows: on 36 national months this is what keeps adding a month cheap. -#}
 {% macro refresh_crime_journeys(relation) %}
     update {{ relation }} as crimes
@@ -33,7 +32,7 @@
             on touched.crime_id = outcomes.crime_id
         qualify row_number() over (
             partition by touched.crime_id
-            order by outcomes.outcome_month desc nulls last, outcomes.is_final_outcome desc, outcomes.outcome_name asc
+            order by {{ latest_outcome_order('outcomes') }}
         ) = 1
     ) as latest
     where crimes.crime_id = latest.crime_id and not {{ in_month_window('crimes.crime_month') }}

@@ -24,10 +24,7 @@ keyed as (
 
     select
         *,
-        case
-            when crime_id is not null then md5(concat_ws('|', outcome_month, crime_id, outcome_source))
-            else md5(concat_ws('|', source_file, source_row))
-        end as record_key
+        {{ record_key(['outcome_month', 'crime_id', 'outcome_source']) }} as record_key
     from outcomes
 
 ),

@@ -55,10 +55,7 @@ keyed as (
 
     select
         *,
-        case
-            when crime_id is not null then md5(concat_ws('|', crime_month, crime_id))
-            else md5(concat_ws('|', source_file, source_row))
-        end as street_crime_key
+        {{ record_key(['crime_month', 'crime_id']) }} as street_crime_key
     from selected
 
 ),
@@ -92,10 +89,9 @@ latest_outcomes as (
             select deduplicated.crime_id from deduplicated
             where deduplicated.crime_id is not null
         )
-    -- the newest month's outcome; within a month a final outcome beats an interim one
     qualify row_number() over (
         partition by outcomes.crime_id
-        order by outcomes.outcome_month desc, outcomes.is_final_outcome desc, outcomes.outcome_name asc
+        order by {{ latest_outcome_order('outcomes') }}
     ) = 1
 
 ),
