@@ -25,8 +25,10 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	@touch $@
 
+# Two workers (the CI machine has 2 cores), one module per worker at a time so module fixtures (the realism
+# load, the fake sites) are built once: 131 s against 285 s in one process. Tests never share files or ports.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 # sqlfluff's dbt templater compiles the project; point it at a scratch warehouse so it never opens the live one.
 lint: setup
