@@ -13,6 +13,7 @@ from police_assets.assets.dbt import police_dbt_assets
 from police_assets.assets.lake import lake_assets
 from police_assets.assets.publish import marts_snapshot
 from police_assets.assets.raw import archive_month
+from police_assets.assets.site import site
 from police_assets.assets.warehouse import force_files, warehouse_assets
 from police_assets.checks import force_month_coverage, newest_published_month_loaded
 from police_assets.project import dbt_project
@@ -25,12 +26,12 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 storage = PoliceStorage.from_env()
 storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets
 
-all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets, marts_snapshot]
+all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets, marts_snapshot, site]
 
 police_pipeline = define_asset_job(
     "police_pipeline",
     selection=AssetSelection.all(),
-    description="raw -> lake -> warehouse -> dbt marts -> published snapshot for the chosen months (one run for a range).",
+    description="raw -> lake -> warehouse -> dbt marts -> published snapshot -> dashboards for the chosen months (one run for a range).",
 )
 
 defs = Definitions(

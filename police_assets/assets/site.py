@@ -1,0 +1,64 @@
+"""Stage 7, the public dashboards: a static site rendered from the published snapshot, last in the lineage."""
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+
+from police_assets.assets.metadata import markdown_table
+from police_assets.assets.publish import marts_snapshot
+from police_assets.partitions import monthly_partitions
+from police_assets.raw_zone import RawMonthMissing, read_manifest
+from police_assets.resources import PoliceStorage
+from police_assets.site.render import render_site
+
+
+def release_text(storage: PoliceStorage, months: list[str]) -> str:
+    """Which data.police.uk archive(s) the shown months came from, and when they were fetched (raw manifests)."""
+    archives, fetched = set(), []
+    for month in months:
+        try:
+            raw = read_manifest(storage.raw_dir, month)
+        except RawMonthMissing:
+            continue
+        archives.add(raw.archive)
+        fetched.append(raw.fetched_at[:10])
+    if not archives:
+        return "Release: not recorded."
+    return f"Release: data.police.uk archive {', '.join(sorted(archives))}, fetched {max(fetched)}."
+
+
+@asset(
+    key=AssetKey(["publish", "site"]),
+    deps=[marts_snapshot],
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name="publish",
+    kinds={"html", "altair"},
+    description=(
+        "The public dashboards: `published/site/`, one self-contained HTML page each for reported crime, "
+        "outcomes, stop and search and coverage, plus an index (months, release, licence, definitions). Charts "
+        "are Vega-Altair specs in `police_assets/site/pages.py`; data, script and the Vega bundle are inlined, "
+        "so the folder opens from file:// or any static host. Reads only the published snapshot, never the "
+        "live warehouse, so it needs no warehouse slot. Covers every published month, whichever months the run "
+        "loaded."
+    ),
+)
+def site(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
+    result = render_site(
+        storage.published_dir, storage.published_dir / "site", lambda months: release_text(storage, months)
+    )
+    context.log.info(
+        f"rendered {len(result.pages)} pages ({result.bytes / 1e6:.1f} MB) into {result.out_dir} "
+        f"in {result.seconds:.1f}s; open {result.out_dir / 'index.html'}"
+    )
+    return MaterializeResult(
+        metadata={
+            "pages": len(result.pages),
+            "bytes": result.bytes,
+            "data_months": MetadataValue.text(
+                f"{result.months[0]}..{result.months[-1]} ({len(result.months)})" if result.months else "none"
+            ),
+            "index": MetadataValue.path(str(result.out_dir / "index.html")),
+            "page_bytes": markdown_table(["page", "bytes"], sorted(result.pages.items())),
+            "cube_rows": markdown_table(["page/cube", "rows"], sorted(result.cube_rows.items())),
+            "duration_s": round(result.seconds, 2),
+        }
+    )

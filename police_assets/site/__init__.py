@@ -1,0 +1,1 @@
+"""The public dashboards: a static site rendered from the published marts (see render.py)."""

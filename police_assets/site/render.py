@@ -1,0 +1,177 @@
+"""Render the static site from the published snapshot: one self-contained HTML file per page.
+
+Every page carries its own data (gzip'd cubes), the dashboard script and the Vega / Vega-Lite / vega-embed
+bundle from vl-convert-python (about 0.9 MB), so a page opens from ``file://`` or any static host with no
+network, CDN or server code. Pages are written beside their final names and renamed in, so a web server
+never serves a half-written page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from police_assets.site.cubes import open_published
+from police_assets.site.pages import PAGE_BUILDERS, Page
+
+LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
+BLURBS = {
+    "crime": "street-level crime and anti-social behaviour by force, town, type and month, with a map",
+    "outcomes": "what happened to the crimes: outcome mix, no suspect identified, time to outcome, awaiting",
+    "stop-and-search": "who was searched, what for and what happened, by force and over time",
+    "coverage": "which forces published which months: gaps are missing data, not zero crime",
+}
+
+
+@dataclass
+class SiteResult:
+    out_dir: Path
+    pages: dict[str, int]  # file name -> bytes
+    cube_rows: dict[str, int]  # page/cube -> rows
+    months: list[str]
+    seconds: float
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.pages.values())
+
+
+def _static(name: str) -> str:
+    return resources.files("police_assets.site").joinpath("static", name).read_text(encoding="utf-8")
+
+
+@cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script (vl-convert-python ships them; nothing is downloaded)."""
+    import vl_convert
+
+    return vl_convert.javascript_bundle("window.vegaEmbed = vegaEmbed; window.vega = vega;")
+
+
+def _script_safe(text: str) -> Markup:
+    # A "</script" inside inline code would end the element early. It can only occur inside a string or a
+    # regular expression, where "<\/script" means the same (to JSON too); any other "</" is left alone.
+    return Markup(re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE))
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("police_assets.site", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+
+
+def _filter_context(page: Page) -> list[dict]:
+    """Each filter with its options: the labels of its dimension across the page's cubes, months in order."""
+    out = []
+    for f in page.filters:
+        labels = sorted({label for c in page.cubes if f.dim in c.labels for label in c.labels[f.dim]})
+        if f.kind == "from":
+            selected = labels[0] if labels else None
+        elif f.kind == "to":
+            selected = labels[-1] if labels else None
+        else:
+            selected = f.default
+        out.append({**f.__dict__, "options": labels, "selected": selected})
+    return out
+
+
+def _write(path: Path, text: str) -> int:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path.stat().st_size
+
+
+def months_text(months: list[str]) -> str:
+    return f"{months[0]} to {months[-1]}" if months else "no months yet"
+
+
+def render_site(
+    published_dir: Path, out_dir: Path | None = None, release: Callable[[list[str]], str] | None = None
+) -> SiteResult:
+    """Build every page from ``published_dir`` (the snapshot of ``publish/marts_snapshot``) into ``out_dir``.
+
+    ``release(months)`` says which data.police.uk release the months came from (footer and index).
+    """
+    started = time.monotonic()
+    published_dir = Path(published_dir)
+    out_dir = Path(out_dir) if out_dir else published_dir / "site"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    con = open_published(published_dir)
+    try:
+        pages = [build(con) for build in PAGE_BUILDERS]
+        months = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM agg_street_crimes_monthly ORDER BY 1"
+            ).fetchall()
+        ]
+        totals = {
+            "crimes": con.execute("SELECT coalesce(sum(crime_count), 0) FROM agg_street_crimes_monthly").fetchone()[0],
+            "outcomes": con.execute("SELECT count(*) FROM fct_outcomes").fetchone()[0],
+            "searches": con.execute("SELECT count(*) FROM fct_stop_and_search").fetchone()[0],
+        }
+    finally:
+        con.close()
+
+    nav = [{"slug": "index", "title": "Overview", "href": "index.html", "blurb": ""}] + [
+        {"slug": p.slug, "title": p.title, "href": f"{p.slug}.html", "blurb": BLURBS.get(p.slug, "")} for p in pages
+    ]
+    common = {
+        "nav": nav,
+        "licence": LICENCE,
+        "release_text": release(months) if release else "Release: not recorded.",
+        "months": months,
+        "months_text": months_text(months),
+        "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "css": Markup(_static("style.css")),
+    }
+    written: dict[str, int] = {}
+    cube_rows: dict[str, int] = {}
+    written["index.html"] = _write(
+        out_dir / "index.html",
+        env.get_template("index.html.j2").render(
+            **common, slug="index", title="Overview", description="UK police open data dashboards", totals=totals
+        ),
+    )
+    dashboard_js, bundle = _script_safe(_static("dashboard.js")), _script_safe(vega_bundle())
+    for page in pages:
+        spec = {
+            "slug": page.slug,
+            "filters": [{k: v for k, v in f.__dict__.items()} for f in page.filters],
+            "kpis": [k.spec() for k in page.kpis],
+            "views": [{**v.spec(), "vega": v.chart.to_dict()} for v in page.views],
+        }
+        cubes = []
+        for cube in page.cubes:
+            cube_rows[f"{page.slug}/{cube.name}"] = cube.rows
+            cubes.append({"name": cube.name, "rows": cube.rows, "encoded": cube.encode()})
+        html = env.get_template("dashboard.html.j2").render(
+            **common,
+            slug=page.slug,
+            title=page.title,
+            description=page.intro,
+            page=page,
+            filters=_filter_context(page),
+            spec_json=_script_safe(json.dumps(spec, separators=(",", ":"))),
+            cubes=cubes,
+            vega_js=bundle,
+            dashboard_js=dashboard_js,
+        )
+        written[f"{page.slug}.html"] = _write(out_dir / f"{page.slug}.html", html)
+    return SiteResult(out_dir, written, cube_rows, months, time.monotonic() - started)

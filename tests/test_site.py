@@ -1,0 +1,280 @@
+"""The dashboards: cubes and rendering without a browser, then the rendered site in real headless Chromium.
+
+The browser tests drive Debian's ``chromium`` with Playwright (no browser download). They are skipped where
+no Chromium is installed, except under CI (``CI`` set), where a missing browser is a failure.
+"""
+
+import base64
+import gzip
+import json
+import os
+import shutil
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, materialize
+
+from police_assets.definitions import all_assets, defs
+from police_assets.site.cubes import cube_from_query, open_published
+from police_assets.site.pages import PAGE_BUILDERS
+from police_assets.site.render import _script_safe
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",  # the machine has no network: no update/metrics calls
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = ["crime", "outcomes", "stop-and-search", "coverage"]
+
+
+# --- without a browser -----------------------------------------------------------------------------------
+
+
+def test_cube_encodes_dimensions_as_codes_in_the_given_order():
+    con = duckdb.connect()
+    cube = cube_from_query(
+        con,
+        "t",
+        """SELECT * FROM (VALUES ('2024-02', 'kent', 'b', 3), ('2024-01', 'kent', NULL, 2),
+                                 ('2024-01', 'essex', 'a', 5)) v(m, f, x, n)""",
+        ["month", "force", "x"],
+        ["n"],
+        orders={"x": ["b", "a"]},
+        relabel={"force": {"kent": "Kent Police"}},
+    )
+    assert cube.labels == {
+        "month": ["2024-01", "2024-02"],
+        "force": ["Kent Police", "essex"],
+        "x": ["b", "a", "(unknown)"],
+    }
+    assert cube.codes["month"] == [1, 0, 0] and cube.codes["x"] == [0, 2, 1]
+    assert cube.total("n", force="Kent Police") == 5 and cube.total("n", month="2024-01") == 7
+    decoded = json.loads(gzip.decompress(base64.b64decode(cube.encode())))
+    assert decoded["columns"]["n"] == [3, 2, 5] and decoded["rows"] == 3 and decoded["labels"] == cube.labels
+
+
+def test_inline_code_cannot_close_its_script_element():
+    assert (
+        str(_script_safe('x = "</script>"; y = /</g; z = "</SCRIPT"'))
+        == 'x = "<\\/script>"; y = /</g; z = "<\\/SCRIPT"'
+    )
+
+
+def test_no_published_marts_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="materialise publish/marts_snapshot first"):
+        open_published(tmp_path)
+
+
+# --- the rendered site -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(fake_site, tmp_path_factory):
+    """The whole chain for 2024-01..2024-02 of the small fake release, ending with publish/site."""
+    from police_assets.fake.server import FakePoliceServer
+    from police_assets.resources import DataPoliceUk, PoliceStorage
+
+    storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("site-data")))
+    storage.export_env()
+    with FakePoliceServer(fake_site) as server:
+        police = DataPoliceUk(base_url=server.url, backoff_factor=0.01, requests_per_second=200)
+        from dagster import AssetSelection
+
+        result = materialize(
+            all_assets,
+            resources={"storage": storage, "police": police, "dbt": defs.resources["dbt"]},
+            tags={"dagster/asset_partition_range_start": "2024-01", "dagster/asset_partition_range_end": "2024-02"},
+            instance=DagsterInstance.ephemeral(),
+            selection=AssetSelection.all().without_checks(),
+        )
+    assert result.success
+    meta = result.asset_materializations_for_node("publish__site")[0].metadata
+    return storage, meta
+
+
+def _serving(storage, sql, params=()):
+    with duckdb.connect(str(storage.published_dir / "serving.duckdb"), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_site_asset_writes_every_page_with_metadata(built):
+    storage, meta = built
+    site = storage.published_dir / "site"
+    assert sorted(p.name for p in site.glob("*.html")) == sorted(["index.html", *(f"{p}.html" for p in PAGES)])
+    assert meta["pages"].value == 5 and meta["bytes"].value == sum(p.stat().st_size for p in site.glob("*.html"))
+    assert meta["data_months"].value == "2024-01..2024-02 (2)"
+    index = (site / "index.html").read_text()
+    assert "Contains public sector information licensed under the Open Government Licence v3.0." in index
+    assert "2024-01 to 2024-02" in index and "archive 2024-03.zip" in index
+    for page in PAGES:  # self-contained: no external script, style or data
+        html = (site / f"{page}.html").read_text()
+        assert "<script src" not in html and "https://cdn" not in html and "vegaEmbed" in html
+
+
+def test_page_builders_only_read_published_files(built):
+    storage, _ = built
+    con = open_published(storage.published_dir)
+    pages = [build(con) for build in PAGE_BUILDERS]
+    crimes = next(c for c in pages[0].cubes if c.name == "crimes")
+    (expected,) = _serving(storage, "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly")[0]
+    assert crimes.total("n") == expected
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser, built):
+    storage, _ = built
+    pages, problems = [], []
+
+    def _open(name):
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        page.on("request", lambda r: problems.append(f"request: {r.url}") if not r.url.startswith("file:") else None)
+        page.goto((storage.published_dir / "site" / f"{name}.html").as_uri())
+        if name != "index":
+            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+        pages.append(page)
+        return page
+
+    yield _open
+    for p in pages:
+        p.close()
+    assert problems == []  # no console error or warning, no page error, nothing fetched from the network
+
+
+def _kpi(page, kpi_id):
+    return page.locator(f"#kpi-{kpi_id}").get_attribute("data-value")
+
+
+def _choose(page, filter_id, label):
+    updates = int(page.evaluate("document.body.dataset.updates"))
+    page.select_option(f"#filter-{filter_id}", label=label)
+    page.wait_for_function(f"Number(document.body.dataset.updates) > {updates}")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_loads_and_every_chart_renders(open_page, name):
+    page = open_page(name)
+    charts = page.locator(".chart")
+    assert charts.count() >= 2
+    for i in range(charts.count()):
+        svg = charts.nth(i).locator("svg")
+        assert svg.count() == 1, f"chart {i} of {name} did not render"
+        assert (
+            charts.nth(i).locator("g[class*='mark-'] path, g[class*='mark-'] rect, g[class*='mark-'] text").count() > 0
+        )
+    # every chart has its table alternative, filled
+    for table in page.locator("table").all():
+        assert table.locator("tbody tr").count() > 0
+    assert page.locator("footer").inner_text().startswith("Contains public sector information licensed")
+
+
+def test_index_page(open_page):
+    page = open_page("index")
+    assert page.locator("#months").inner_text().startswith("2024-01 to 2024-02 (2 months)")
+    assert page.locator("nav a").count() == 5
+
+
+def test_crime_filters_change_the_numbers_and_match_the_marts(open_page, built):
+    storage, _ = built
+    page = open_page("crime")
+    (total,) = _serving(storage, "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly")[0]
+    assert int(_kpi(page, "kpi_crimes")) == total
+
+    force_id, force_name = (
+        "kent",
+        _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id='kent'")[0][0],
+    )
+    _choose(page, "force", force_name)
+    _choose(page, "month_from", "2024-02")
+    _choose(page, "month_to", "2024-02")
+    # the marts' own count for the known force-month, straight from the deduplicated fact table
+    (expected,) = _serving(
+        storage,
+        "SELECT count(*) FROM marts.fct_street_crimes WHERE force_id = ? AND crime_month = '2024-02-01'",
+        [force_id],
+    )[0]
+    shown = int(_kpi(page, "kpi_crimes"))
+    assert shown == expected and shown != total
+    (asb,) = _serving(
+        storage,
+        "SELECT count(*) FROM marts.fct_street_crimes WHERE force_id = ? AND crime_month = '2024-02-01' "
+        "AND is_anti_social_behaviour",
+        [force_id],
+    )[0]
+    assert int(_kpi(page, "kpi_asb")) == asb
+    # the table alternative of the trend shows the same number for the month
+    rows = page.eval_on_selector_all(
+        "#table-trend tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.textContent))"
+    )
+    assert rows == [["2024-02", f"{expected:,}"]]
+
+    # the town list now offers only Kent's towns; choosing one narrows the numbers again
+    town = _serving(
+        storage,
+        "SELECT town_name, count(*) FROM marts.fct_street_crimes WHERE force_id = ? AND crime_month = '2024-02-01' "
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+        [force_id],
+    )[0]
+    _choose(page, "town", town[0])
+    assert int(_kpi(page, "kpi_crimes")) == town[1]
+
+
+def test_stop_and_search_numbers_match_the_marts(open_page, built):
+    storage, _ = built
+    page = open_page("stop-and-search")
+    force_id, force_name = _serving(
+        storage,
+        "SELECT force_id, force_name FROM marts.fct_stop_and_search WHERE search_month = '2024-01-01' "
+        "GROUP BY ALL ORDER BY count(*) DESC LIMIT 1",
+    )[0]
+    _choose(page, "force", force_name)
+    _choose(page, "month_to", "2024-01")
+    searches, arrests = _serving(
+        storage,
+        "SELECT count(*), count(*) FILTER (WHERE is_arrest) FROM marts.fct_stop_and_search "
+        "WHERE force_id = ? AND search_month = '2024-01-01'",
+        [force_id],
+    )[0]
+    assert int(_kpi(page, "kpi_searches")) == searches
+    assert float(_kpi(page, "kpi_arrest_rate")) == pytest.approx(arrests / searches)
+
+
+def test_outcomes_and_coverage_follow_their_filters(open_page, built):
+    storage, _ = built
+    page = open_page("outcomes")
+    (crimes,) = _serving(
+        storage,
+        "SELECT count(*) FROM marts.fct_street_crimes WHERE NOT is_anti_social_behaviour AND crime_month = '2024-01-01'",
+    )[0]
+    _choose(page, "month_to", "2024-01")
+    assert int(_kpi(page, "kpi_crimes")) == crimes
+
+    page = open_page("coverage")
+    (gaps,) = _serving(
+        storage, "SELECT count(*) FROM marts.fct_force_month_coverage WHERE is_gap AND dataset_name = 'street'"
+    )[0]
+    assert int(_kpi(page, "kpi_gaps")) == gaps
+    _choose(page, "dataset", "stop-and-search")
+    (ss_gaps,) = _serving(
+        storage, "SELECT count(*) FROM marts.fct_force_month_coverage WHERE is_gap AND dataset_name = 'stop-and-search'"
+    )[0]
+    assert int(_kpi(page, "kpi_gaps")) == ss_gaps
