@@ -10,7 +10,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup test lint demo dev bench docs clean
+.PHONY: setup test lint demo dev bench docs clean browser site serve
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -35,6 +35,22 @@ lint: setup
 	$(BIN)/ruff check police_assets tests bench
 	$(BIN)/ruff format --check police_assets tests bench
 	cd dbt && POLICE_WAREHOUSE=$$(mktemp -d)/lint.duckdb ../$(BIN)/sqlfluff lint models
+
+# Debian's Chromium for the dashboard tests (tests/test_site.py); Playwright drives it, nothing is downloaded
+# from Playwright's CDN. Needs root (CI) or sudo.
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+# Re-render the dashboards from the published snapshot (the publish/site asset does this in every run).
+site: setup
+	$(BIN)/python -m police_assets.site
+
+# Serve the dashboards on this machine only.
+serve:
+	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory $${POLICE_DATA_DIR:-data}/published/site
 
 demo: setup
 	$(BIN)/python -m police_assets.demo

@@ -4,7 +4,7 @@
 2. serves it on 127.0.0.1 and points ``DATA_POLICE_UK_URL`` at it;
 3. materialises every asset for those months in ONE run with the plain Dagster CLI (the same line the README
    shows), recorded in ``dagster_home`` so the UI shows it afterwards;
-4. prints row counts per dataset and month, and where to look.
+4. prints row counts per dataset and month, and where to look (the dashboards, the UI).
 """
 
 import os
@@ -82,6 +82,9 @@ Where to look:
   warehouse    {config.warehouse_path()}   (live: written by runs)
   published    {data / "published"}   (marts as Parquet + serving.duckdb: what readers open)
       e.g. .venv/bin/python -c "import duckdb; print(duckdb.connect('{data / "published" / "serving.duckdb"}', read_only=True).sql('FROM marts.agg_street_crimes_monthly LIMIT 5'))"
+  dashboards   {data / "published" / "site" / "index.html"}
+      open it in a browser (works from file://), or serve it on this machine:
+      make serve      then open http://127.0.0.1:8000
   lineage, runs and metadata in the Dagster UI:
       make dev        then open http://127.0.0.1:3000  (Assets -> View lineage)
 """)

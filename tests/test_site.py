@@ -8,26 +8,18 @@ import base64
 import gzip
 import json
 import os
-import shutil
 
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
 from police_assets.definitions import all_assets, defs
+from police_assets.site.browser import find_chromium, launch
 from police_assets.site.cubes import cube_from_query, open_published
 from police_assets.site.pages import PAGE_BUILDERS
 from police_assets.site.render import _script_safe
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-background-networking",  # the machine has no network: no update/metrics calls
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM = find_chromium()
 PAGES = ["crime", "outcomes", "stop-and-search", "coverage"]
 
 
@@ -133,7 +125,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(p, CHROMIUM)
         yield b
         b.close()
 
