@@ -58,8 +58,11 @@ demo: setup
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# All three benchmarks (docs/benchmarks.md): about 15 minutes on 2 cores; the site one needs `make browser`.
 bench: setup
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dbt_incremental.py
+	$(BIN)/python bench/site.py
 
 clean:
 	rm -rf data dbt/target dbt/logs
