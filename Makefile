@@ -49,8 +49,11 @@ site: setup
 	$(BIN)/python -m police_assets.site
 
 # Serve the dashboards on this machine only.
+SITE_DIR = $${POLICE_DATA_DIR:-data}/published/site
 serve:
-	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory $${POLICE_DATA_DIR:-data}/published/site
+	@test -f $(SITE_DIR)/index.html || { echo "no dashboards in $(SITE_DIR): run make demo (or materialise publish/site) first"; exit 1; }
+	@echo "serving $(SITE_DIR) at http://127.0.0.1:8000 (Ctrl-C to stop)"
+	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory $(SITE_DIR)
 
 demo: setup
 	$(BIN)/python -m police_assets.demo
