@@ -126,3 +126,40 @@ def test_town_of_every_real_lsoa_name(loaded):
         code = name[len(town) :]
         assert len(code) == 5 and code[0] == " " and code[1:4].isdigit() and code[4].isupper(), (name, town)
     assert {"Bath and North East Somerset", "Babergh", "Bristol"} <= set(towns.values())
+
+
+def test_dashboards_render_the_real_files(loaded):
+    """The real files' vocabularies and gaps through publish -> site, then every page in headless Chromium."""
+    from police_assets.assets.publish import marts_snapshot
+    from police_assets.assets.site import site
+    from police_assets.site.browser import find_chromium, launch
+
+    months = sample_months()
+    tags = {"dagster/asset_partition_range_start": months[0], "dagster/asset_partition_range_end": months[-1]}
+    result = materialize([marts_snapshot, site], resources={"storage": loaded}, tags=tags)
+    assert result.success
+    if not find_chromium():
+        pytest.skip("no chromium on this machine (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with duckdb.connect(str(loaded.published_dir / "serving.duckdb"), read_only=True) as con:
+        (crimes,) = con.execute("SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly").fetchone()
+        (searches,) = con.execute("SELECT count(*) FROM marts.fct_stop_and_search").fetchone()
+    problems = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        shown = {}
+        for name in ("crime", "outcomes", "stop-and-search", "coverage"):
+            page.goto((loaded.published_dir / "site" / f"{name}.html").as_uri())
+            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+            assert page.locator(".chart svg").count() == page.locator(".chart").count() >= 2, name
+            shown[name] = page.eval_on_selector_all(
+                "[id^=kpi-]", "els => Object.fromEntries(els.map(e => [e.id, e.dataset.value]))"
+            )
+        browser.close()
+    assert problems == []
+    assert int(shown["crime"]["kpi-kpi_crimes"]) == crimes
+    assert int(shown["stop-and-search"]["kpi-kpi_searches"]) == searches

@@ -50,6 +50,12 @@ def test_cube_encodes_dimensions_as_codes_in_the_given_order_rows_sorted_by_code
     assert decoded["columns"]["n"] == [2, 5, 3] and decoded["rows"] == 3 and decoded["labels"] == cube.labels
 
 
+def test_month_labels_run_from_first_to_last_month_without_holes():
+    con = duckdb.connect()
+    cube = cube_from_query(con, "t", "SELECT * FROM (VALUES ('2023-11', 1), ('2024-02', 2)) v(m, n)", ["month"], ["n"])
+    assert cube.labels["month"] == ["2023-11", "2023-12", "2024-01", "2024-02"] and cube.codes["month"] == [0, 3]
+
+
 def test_inline_code_cannot_close_its_script_element():
     assert (
         str(_script_safe('x = "</script>"; y = /</g; z = "</SCRIPT"'))
@@ -233,6 +239,24 @@ def test_crime_filters_change_the_numbers_and_match_the_marts(open_page, built):
     )[0]
     _choose(page, "town", town[0])
     assert int(_kpi(page, "kpi_crimes")) == town[1]
+
+
+def test_a_month_without_records_is_a_gap_not_a_zero(open_page, built):
+    storage, _ = built
+    # a force and crime type with records in only one of the two months
+    force_name, type_name, month = _serving(
+        storage,
+        "SELECT f.force_name, a.crime_type_name, min(strftime(a.crime_month, '%Y-%m')) FROM marts.agg_street_crimes_monthly a "
+        "JOIN marts.dim_forces f USING (force_id) GROUP BY ALL HAVING count(DISTINCT a.crime_month) = 1 ORDER BY 1, 2 LIMIT 1",
+    )[0]
+    page = open_page("crime")
+    _choose(page, "force", force_name)
+    _choose(page, "type", type_name)
+    rows = page.eval_on_selector_all(
+        "#table-trend tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.textContent))"
+    )
+    other = "2024-02" if month == "2024-01" else "2024-01"
+    assert dict(rows)[other] == "–" and dict(rows)[month] != "–" and len(rows) == 2
 
 
 def test_stop_and_search_numbers_match_the_marts(open_page, built):

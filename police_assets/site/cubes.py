@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from police_assets.months import month_range
 from police_assets.sqltext import sql_literal
 
 UNKNOWN = "(unknown)"  # the label of a NULL dimension value (no town, no gender, ...)
@@ -85,7 +86,8 @@ def cube_from_query(
 
     Labels sort alphabetically (months therefore in time order) unless ``orders`` gives a dimension's order;
     ``relabel`` maps raw values to display labels (force ids to force names). NULL dimension values read
-    "(unknown)", so nothing is silently dropped.
+    "(unknown)", so nothing is silently dropped. A ``month`` dimension ('YYYY-MM') lists every month from its
+    first to its last, including months without rows, so views can show a missing month as a gap.
     """
     orders, relabel = orders or {}, relabel or {}
     rows = con.execute(sql).fetchall()
@@ -99,6 +101,9 @@ def cube_from_query(
         seen = set(column)
         ordered = [v for v in order if v in seen] if order else []
         ordered += sorted(seen - set(ordered))
+        if dim == "month" and ordered and UNKNOWN not in seen:
+            # every month from the first to the last, rows or not, so a missing month can show as a gap
+            ordered = month_range(ordered[0], ordered[-1])
         index = {v: i for i, v in enumerate(ordered)}
         labels[dim] = ordered
         codes[dim] = [index[v] for v in column]

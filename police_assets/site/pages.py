@@ -75,6 +75,7 @@ class View:
     sort: tuple[str, bool] | None = None  # (field, descending)
     limit: int | None = None
     positive: str | None = None  # keep only groups where this measure is above zero (e.g. forces with gaps)
+    gaps: bool = False  # a one-dimension view lists every label the filters allow: missing ones as null
     chart: alt.TopLevelMixin | None = None  # None: a headline number
     columns: list[tuple[str, str, str]] = field(default_factory=list)  # (field, heading, format)
     ignores: list[str] = field(default_factory=list)  # filters this view cannot apply (said in its caption)
@@ -91,6 +92,7 @@ class View:
             "sort": self.sort,
             "limit": self.limit,
             "positive": self.positive,
+            "gaps": self.gaps,
             "columns": self.columns,
             "ignores": self.ignores,
         }
@@ -111,6 +113,12 @@ class Page:
 # --- charts ----------------------------------------------------------------------------------------------
 
 
+GAP_NOTE = (
+    " A month with no records for the selection is a gap in the line, not a zero: nothing was published, or "
+    "there was nothing to count (the Coverage page tells which)."
+)
+
+
 def _named(view_id: str) -> alt.Chart:
     return alt.Chart(alt.Data(name=view_id))
 
@@ -118,7 +126,7 @@ def _named(view_id: str) -> alt.Chart:
 def _trend(view_id: str, title: str, measure: str, label: str, color: str = BLUE) -> alt.Chart:
     return (
         _named(view_id)
-        .mark_line(point=True, color=color)
+        .mark_line(point=True, color=color, invalid="break-paths-show-domains")  # null months: a gap
         .encode(
             x=alt.X("month:T", timeUnit="utcyearmonth", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
             y=alt.Y(f"{measure}:Q", title=label),
@@ -286,8 +294,9 @@ def crime_page(con: duckdb.DuckDBPyConnection) -> Page:
                 "trend",
                 "crimes",
                 "Trend: records per month",
-                "Crimes and ASB incidents per month for the selection.",
+                "Crimes and ASB incidents per month for the selection." + GAP_NOTE,
                 group=["month"],
+                gaps=True,
                 chart=_trend("trend", "Trend: records per month", "n", "Crimes and ASB incidents"),
                 columns=[("month", "Month", "text"), *count_cols],
             ),
@@ -432,8 +441,9 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
                 "awaiting",
                 "waits",
                 "Crimes still awaiting an outcome, by crime month",
-                "Crimes of each month with no outcome published yet.",
+                "Crimes of each month with no outcome published yet." + GAP_NOTE,
                 group=["month"],
+                gaps=True,
                 measures=["awaiting"],
                 chart=_trend(
                     "awaiting", "Crimes still awaiting an outcome, by crime month", "awaiting", "Crimes", VERMILION
@@ -486,8 +496,9 @@ def search_page(con: duckdb.DuckDBPyConnection) -> Page:
             "trend",
             "searches",
             "Searches per month",
-            "Stop and searches per month for the selection.",
+            "Stop and searches per month for the selection." + GAP_NOTE,
             group=["month"],
+            gaps=True,
             measures=["searches"],
             where=whole,
             chart=_trend("trend", "Searches per month", "searches", "Searches"),

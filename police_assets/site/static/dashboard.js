@@ -90,6 +90,19 @@ function compute(view, state) {
     for (const [name, [num, den]] of Object.entries(view.ratios)) row[name] = row[den] ? row[num] / row[den] : null;
     return row;
   });
+  if (view.gaps && view.group.length === 1) {
+    // every label the filters allow, those without records as null: the chart breaks its line there
+    const d = view.group[0];
+    const allowed = rowMask(cube, state, view.where, view.ignores || [], view.leave_out || {})[d];
+    const have = new Set(rows.map((r) => r["_" + d]));
+    cube.labels[d].forEach((label, code) => {
+      if ((allowed && !allowed[code]) || have.has(code)) return;
+      const row = { [d]: label, ["_" + d]: code };
+      for (const m of view.measures) row[m] = null;
+      for (const name of Object.keys(view.ratios)) row[name] = null;
+      rows.push(row);
+    });
+  }
   // label order first (months in time order, outcome groups in their order), then the view's own sort
   rows.sort((a, b) => { for (const d of view.group) { if (a["_" + d] !== b["_" + d]) return a["_" + d] - b["_" + d]; } return 0; });
   if (view.sort) {
