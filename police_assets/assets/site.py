@@ -5,24 +5,8 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Materialize
 from police_assets.assets.metadata import markdown_table
 from police_assets.assets.publish import marts_snapshot
 from police_assets.partitions import monthly_partitions
-from police_assets.raw_zone import RawMonthMissing, read_manifest
 from police_assets.resources import PoliceStorage
-from police_assets.site.render import render_site
-
-
-def release_text(storage: PoliceStorage, months: list[str]) -> str:
-    """Which data.police.uk archive(s) the shown months came from, and when they were fetched (raw manifests)."""
-    archives, fetched = set(), []
-    for month in months:
-        try:
-            raw = read_manifest(storage.raw_dir, month)
-        except RawMonthMissing:
-            continue
-        archives.add(raw.archive)
-        fetched.append(raw.fetched_at[:10])
-    if not archives:
-        return "Release: not recorded."
-    return f"Release: data.police.uk archive {', '.join(sorted(archives))}, fetched {max(fetched)}."
+from police_assets.site.render import release_text, render_site
 
 
 @asset(
@@ -43,7 +27,7 @@ def release_text(storage: PoliceStorage, months: list[str]) -> str:
 )
 def site(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
     result = render_site(
-        storage.published_dir, storage.published_dir / "site", lambda months: release_text(storage, months)
+        storage.published_dir, storage.published_dir / "site", lambda months: release_text(storage.raw_dir, months)
     )
     context.log.info(
         f"rendered {len(result.pages)} pages ({result.bytes / 1e6:.1f} MB) into {result.out_dir} "

@@ -5,15 +5,14 @@ Handy while editing ``pages.py``: no pipeline run needed, only ``published/`` fr
 
 import sys
 
-from police_assets.assets.site import release_text
 from police_assets.resources import PoliceStorage
-from police_assets.site.render import render_site
+from police_assets.site.render import release_text, render_site
 
 
 def main() -> int:
     storage = PoliceStorage.from_env()
     try:
-        result = render_site(storage.published_dir, release=lambda months: release_text(storage, months))
+        result = render_site(storage.published_dir, release=lambda months: release_text(storage.raw_dir, months))
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1

@@ -126,7 +126,9 @@ def _named(view_id: str) -> alt.Chart:
 def _trend(view_id: str, title: str, measure: str, label: str, color: str = BLUE) -> alt.Chart:
     return (
         _named(view_id)
-        .mark_line(point=True, color=color, invalid="break-paths-show-domains")  # null months: a gap
+        .mark_line(
+            point=alt.OverlayMarkDef(color=color), color=color, invalid="break-paths-show-domains"
+        )  # null: a gap
         .encode(
             x=alt.X("month:T", timeUnit="utcyearmonth", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
             y=alt.Y(f"{measure}:Q", title=label),

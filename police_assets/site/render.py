@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from police_assets.raw_zone import RawMonthMissing, read_manifest
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
 
@@ -98,6 +99,21 @@ def _write(path: Path, text: str) -> int:
 
 def months_text(months: list[str]) -> str:
     return f"{months[0]} to {months[-1]}" if months else "no months yet"
+
+
+def release_text(raw_dir: Path, months: list[str]) -> str:
+    """Which data.police.uk archive(s) the shown months came from, and when they were fetched (raw manifests)."""
+    archives, fetched = set(), []
+    for month in months:
+        try:
+            raw = read_manifest(raw_dir, month)
+        except RawMonthMissing:
+            continue
+        archives.add(raw.archive)
+        fetched.append(raw.fetched_at[:10])
+    if not archives:
+        return "Release: not recorded."
+    return f"Release: data.police.uk archive {', '.join(sorted(archives))}, fetched {max(fetched)}."
 
 
 def render_site(
