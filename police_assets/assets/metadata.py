@@ -21,6 +21,11 @@ def markdown_table(columns: list[str], rows: list[tuple], max_width: int = 40) -
     return MetadataValue.md("\n".join(lines))
 
 
+def months_metadata(months: list[str]) -> MetadataValue:
+    """The data months a published output covers, as "first..last (count)"."""
+    return MetadataValue.text(f"{months[0]}..{months[-1]} ({len(months)})" if months else "none")
+
+
 def column_schema(spec: DatasetSpec) -> TableSchema:
     """The lake/warehouse columns of a dataset with their types and descriptions, for the catalogue."""
     described = {c.name: c.description for c in (*spec.columns, *LINEAGE_COLUMNS)}

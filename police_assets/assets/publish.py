@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
 from police_assets.assets.dbt import police_dbt_assets
-from police_assets.assets.metadata import markdown_table
+from police_assets.assets.metadata import markdown_table, months_metadata
 from police_assets.assets.warehouse import WAREHOUSE_POOL
 from police_assets.partitions import monthly_partitions
 from police_assets.publish import publish_marts
@@ -38,9 +38,7 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
         metadata={
             "tables": len(result.tables),
             "bytes": result.bytes,
-            "data_months": MetadataValue.text(
-                f"{result.months[0]}..{result.months[-1]} ({len(result.months)})" if result.months else "none"
-            ),
+            "data_months": months_metadata(result.months),
             "serving_file": MetadataValue.path(str(result.serving)),
             "rows": markdown_table(["table", "rows"], sorted(result.tables.items())),
             "duration_s": round(result.seconds, 2),

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from police_assets.assets.metadata import markdown_table
+from police_assets.assets.metadata import markdown_table, months_metadata
 from police_assets.assets.publish import marts_snapshot
 from police_assets.partitions import monthly_partitions
 from police_assets.resources import PoliceStorage
@@ -37,9 +37,7 @@ def site(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeR
         metadata={
             "pages": len(result.pages),
             "bytes": result.bytes,
-            "data_months": MetadataValue.text(
-                f"{result.months[0]}..{result.months[-1]} ({len(result.months)})" if result.months else "none"
-            ),
+            "data_months": months_metadata(result.months),
             "index": MetadataValue.path(str(result.out_dir / "index.html")),
             "page_bytes": markdown_table(["page", "bytes"], sorted(result.pages.items())),
             "cube_rows": markdown_table(["page/cube", "rows"], sorted(result.cube_rows.items())),
