@@ -186,6 +186,26 @@ def test_every_page_loads_and_every_chart_renders(open_page, name):
     assert page.locator("footer").inner_text().startswith("Contains public sector information licensed")
 
 
+@pytest.mark.parametrize("name", ["index", *PAGES])
+def test_pages_pass_the_axe_accessibility_rules(open_page, name):
+    """axe-core (the engine behind Lighthouse's accessibility audit) over the rendered page: labels, names,
+    contrast, landmarks, table headers, language."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(open_page(name))
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_the_accessibility_check_can_fail(browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser.new_page()
+    page.set_content("<html><body><select><option>a</option></select><img src='x.png'></body></html>")
+    found = {v["id"] for v in Axe().run(page).response["violations"]}
+    page.close()
+    assert {"html-has-lang", "select-name", "image-alt"} <= found
+
+
 def test_index_page(open_page):
     page = open_page("index")
     assert page.locator("#months").inner_text().startswith("2024-01 to 2024-02 (2 months)")
