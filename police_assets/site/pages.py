@@ -123,7 +123,9 @@ def _named(view_id: str) -> alt.Chart:
     return alt.Chart(alt.Data(name=view_id))
 
 
-def _trend(view_id: str, title: str, measure: str, label: str, color: str = BLUE) -> alt.Chart:
+def _trend(
+    view_id: str, title: str, measure: str, label: str, color: str = BLUE, fmt: str = "", width: int = WIDTH
+) -> alt.Chart:
     return (
         _named(view_id)
         .mark_line(
@@ -131,10 +133,13 @@ def _trend(view_id: str, title: str, measure: str, label: str, color: str = BLUE
         )  # null: a gap
         .encode(
             x=alt.X("month:T", timeUnit="utcyearmonth", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40)),
-            y=alt.Y(f"{measure}:Q", title=label),
-            tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip(f"{measure}:Q", title=label, format=",")],
+            y=alt.Y(f"{measure}:Q", title=label, axis=alt.Axis(format=fmt) if fmt else alt.Axis()),
+            tooltip=[
+                alt.Tooltip("month:N", title="Month"),
+                alt.Tooltip(f"{measure}:Q", title=label, format=fmt or ","),
+            ],
         )
-        .properties(title=title, width=WIDTH, height=220)
+        .properties(title=title, width=width, height=220)
     )
 
 
@@ -151,6 +156,15 @@ def _bars(view_id: str, title: str, category: str, cat_label: str, measure: str,
             ],
         )
         .properties(title=title, width=WIDTH - 200)
+    )
+
+
+def _searches_and_find_rate(view_id: str, category: str, cat_label: str) -> alt.HConcatChart:
+    """Searches per category beside the share of them that found what was searched for, in the same order."""
+    return _bars(view_id, f"Searches by {cat_label.lower()}", category, cat_label, "searches", "Searches") | _bars(
+        view_id, "Found what was searched for", category, cat_label, "find_rate", "Share", fmt="%"
+    ).mark_bar(color=GREEN).encode(
+        y=alt.Y(f"{category}:N", sort=alt.EncodingSortField("searches", order="descending"), title=None)
     )
 
 
@@ -498,25 +512,29 @@ def search_page(con: duckdb.DuckDBPyConnection) -> Page:
             "trend",
             "searches",
             "Searches per month",
-            "Stop and searches per month for the selection." + GAP_NOTE,
+            "Stop and searches per month for the selection, and the share that found what was searched for." + GAP_NOTE,
             group=["month"],
             gaps=True,
-            measures=["searches"],
+            measures=["searches", "arrests", "found"],
+            ratios=rates,
             where=whole,
-            chart=_trend("trend", "Searches per month", "searches", "Searches"),
-            columns=[("month", "Month", "text"), ("searches", "Searches", "int")],
+            chart=_trend("trend", "Searches per month", "searches", "Searches", width=WIDTH // 2 - 40)
+            | _trend(
+                "trend", "Found what was searched for", "find_rate", "Share", GREEN, fmt="%", width=WIDTH // 2 - 40
+            ),
+            columns=[("month", "Month", "text"), *columns],
         ),
         View(
             "by_force",
             "searches",
             "Searches by force",
-            "Searches per force for the chosen months, with arrest and find rates.",
+            "Searches per force for the chosen months, and the share that found what was searched for.",
             group=["force"],
             measures=["searches", "arrests", "found"],
             ratios=rates,
             where=whole,
             sort=("searches", True),
-            chart=_bars("by_force", "Searches by force", "force", "Force", "searches", "Searches"),
+            chart=_searches_and_find_rate("by_force", "force", "Force"),
             columns=[("force", "Force", "text"), *columns],
         ),
     ]
@@ -533,10 +551,7 @@ def search_page(con: duckdb.DuckDBPyConnection) -> Page:
                 ratios=rates,
                 where={"breakdown": label},
                 sort=("searches", True),
-                chart=_bars(vid, f"Searches by {label.lower()}", "value", label, "searches", "Searches")
-                | _bars(vid, "Found what was searched for", "value", label, "find_rate", "Share", fmt="%")
-                .mark_bar(color=GREEN)
-                .encode(y=alt.Y("value:N", sort=alt.EncodingSortField("searches", order="descending"), title=None)),
+                chart=_searches_and_find_rate(vid, "value", label),
                 columns=[("value", label, "text"), *columns],
             )
         )
