@@ -56,7 +56,7 @@ class Cube:
         return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
 
     def total(self, measure: str, **where: str) -> float:
-        """Sum of ``measure`` over rows whose dims have the given labels (used by tests and page captions)."""
+        """Sum of ``measure`` over rows whose dims have the given labels (what the browser shows for that selection; tests compare with it)."""
         idx = {d: self.labels[d].index(v) if v in self.labels[d] else -1 for d, v in where.items()}
         return sum(v for i, v in enumerate(self.values[measure]) if all(self.codes[d][i] == c for d, c in idx.items()))
 

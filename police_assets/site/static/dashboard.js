@@ -52,7 +52,8 @@ function rowMask(cube, state, where, ignores, leaveOut) {
 function compute(view, state) {
   const cube = CUBES[view.cube];
   const cols = cube.columns;
-  const masks = Object.entries(rowMask(cube, state, view.where, view.ignores || [], view.leave_out || {})).map(([d, m]) => [cols[d], m]);
+  const allowed = rowMask(cube, state, view.where, view.ignores || [], view.leave_out || {});
+  const masks = Object.entries(allowed).map(([d, m]) => [cols[d], m]);
   // One number per group: the group's label codes in mixed radix, with flat sum arrays. Measured in
   // headless Chromium: 15 ms to group a 57k-row map cube, where string keys and an object per group took
   // 208 ms for 101k rows.
@@ -93,10 +94,9 @@ function compute(view, state) {
   if (view.gaps && view.group.length === 1) {
     // every label the filters allow, those without records as null: the chart breaks its line there
     const d = view.group[0];
-    const allowed = rowMask(cube, state, view.where, view.ignores || [], view.leave_out || {})[d];
     const have = new Set(rows.map((r) => r["_" + d]));
     cube.labels[d].forEach((label, code) => {
-      if ((allowed && !allowed[code]) || have.has(code)) return;
+      if ((allowed[d] && !allowed[d][code]) || have.has(code)) return;
       const row = { [d]: label, ["_" + d]: code };
       for (const m of view.measures) row[m] = null;
       for (const name of Object.keys(view.ratios)) row[name] = null;
