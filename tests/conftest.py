@@ -1,7 +1,9 @@
 """Shared fixtures. Runs before any project import: the package needs dbt/target/manifest.json to import, and
 police_assets.definitions reads its paths from the environment at import time."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,7 @@ REAL_SAMPLE = ROOT.parent / "shared" / "police-real-sample"
 
 # Nothing a test does may touch ./data or the real data.police.uk.
 _SESSION_DATA = tempfile.mkdtemp(prefix="police-test-data-")
+atexit.register(shutil.rmtree, _SESSION_DATA, ignore_errors=True)  # left behind by every run before
 os.environ["POLICE_DATA_DIR"] = _SESSION_DATA
 os.environ.pop("POLICE_WAREHOUSE", None)
 os.environ["DATA_POLICE_UK_URL"] = "http://127.0.0.1:9"  # a closed port: a test that forgets the fake fails fast
