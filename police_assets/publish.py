@@ -1,6 +1,7 @@
 """The published zone: what readers (dashboards, analysts) use, so nobody ever opens the live warehouse.
 
-``<data>/published/marts/<table>.parquet``: every table of the dbt ``marts`` schema, as Parquet;
+``<data>/published/marts/<table>.parquet``: every table and view of the dbt ``marts`` schema, as Parquet (a view,
+such as ``fct_street_crimes``, is computed once here so readers never pay for its join);
 ``<data>/published/serving.duckdb``: the same tables in a DuckDB file for SQL users, built from those Parquet
 files (plain tables, no views that could point back into the live warehouse);
 ``<data>/published/manifest.json``: when, which months, how many rows.
@@ -44,8 +45,8 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
     tables = [
         r[0]
         for r in warehouse.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' "
-            "ORDER BY 1",
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_type IN ('BASE TABLE', 'VIEW') ORDER BY 1",
             [MARTS_SCHEMA],
         ).fetchall()
     ]
@@ -65,8 +66,10 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
     months = (
         [
             r[0]
+            # from the file just written: the view would join every crime to its journey again
             for r in warehouse.execute(
-                f"SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM {MARTS_SCHEMA}.fct_street_crimes ORDER BY 1"
+                "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM "
+                f"read_parquet({sql_literal(parquet_dir / 'fct_street_crimes.parquet')}) ORDER BY 1"
             ).fetchall()
         ]
         if "fct_street_crimes" in rows

@@ -9,3 +9,30 @@
 {% macro delete_month_window(column) -%}
     {% if is_incremental() %}delete from {{ this }} where {{ in_month_window(column) }}{% endif %}
 {%- endmacro %}
+
+{#- How many months the run's window spans (0 when the vars are not first days of months in order). -#}
+{% macro window_month_count() -%}
+    {%- set first = var("min_month").split("-") | map("int") | list -%}
+    {%- set last = var("max_month").split("-") | map("int") | list -%}
+    {{ return((last[0] - first[0]) * 12 + last[1] - first[1]) }}
+{%- endmacro %}
+
+{#- The same test as in_month_window, written as `column in (date '2024-01-01', ...)` when the window is at most
+    five years of months. Why: DuckDB estimates a range filter at a fixed fraction of the table but an IN list
+    from the column's distinct count, and the estimate picks the build side of a hash join. Matching a month's
+    ~350k touched Crime IDs against 13M crimes took 0.96 s with the range (it hashed the 13M) and 0.52 s with
+    the list (bench warehouse, 37 national months). -#}
+{% macro in_month_list(column) -%}
+    {%- set count = window_month_count() -%}
+    {%- if 0 < count <= 60 -%}
+        {%- set first = var("min_month").split("-") | map("int") | list -%}
+        {{ column }} in (
+        {%- for i in range(count) -%}
+            {%- set n = first[0] * 12 + first[1] - 1 + i -%}
+            cast('{{ "%04d-%02d-01" | format(n // 12, n % 12 + 1) }}' as date){{ ", " if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- else -%}
+        {{ in_month_window(column) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -10,7 +10,7 @@
 {%- endmacro %}
 
 {#- Which outcome is a crime's latest: the newest month's; within a month a final outcome beats an interim
-    one, then by name. Used by fct_street_crimes and by its post-hook refresh_crime_journeys. -#}
+    one, then by name. Used by int_crime_journeys. -#}
 {% macro latest_outcome_order(outcomes) -%}
     {{ outcomes }}.outcome_month desc nulls last, {{ outcomes }}.is_final_outcome desc, {{ outcomes }}.outcome_name asc
 {%- endmacro %}

@@ -3,12 +3,12 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook="{{ delete_month_window('crime_month') }}",
-        post_hook="{% if is_incremental() %}{{ refresh_crime_journeys(this) }}{% endif %}",
     )
 }}
 
-{#- One row per street-level crime or anti-social behaviour incident, deduplicated, with its journey: the
-    latest outcome recorded for it in ANY loaded month (outcomes mostly arrive months later).
+{#- One row per street-level crime or anti-social behaviour incident, deduplicated, with town and force name:
+    everything fct_street_crimes says about a crime except its journey, which changes after the crime's month
+    and lives in int_crime_journeys.
 
     Dedup rule: rows with the same Crime ID in the same month are one crime (data.police.uk repeats rows and
     can list one Crime ID twice with different "Last outcome category", or once with a location and once as
@@ -17,22 +17,14 @@
     identical: nothing identifies them as the same.
 
     Incremental: a run over months [min_month, max_month) replaces the crimes OF those months (the pre-hook
-    removes them first, so a crime dropped by a revised release disappears), then the post-hook
-    refresh_crime_journeys updates, in place, the journey of every earlier crime whose outcomes the run's
-    months touch (a new outcome, or a revised month that no longer holds its latest outcome). Journeys are
-    therefore the same whatever order months are loaded in, without re-writing whole earlier rows. -#}
+    removes them first, so a crime dropped by a revised release disappears). Nothing here depends on later
+    months, so earlier rows are never rewritten. -#}
 
 with
 
 crimes as (
 
     select * from {{ ref('stg_police__street_crimes') }}
-
-),
-
-outcomes as (
-
-    select * from {{ ref('fct_outcomes') }}
 
 ),
 
@@ -74,28 +66,6 @@ deduplicated as (
 
 ),
 
-latest_outcomes as (
-
-    select
-        outcomes.crime_id,
-        outcomes.outcome_month as latest_outcome_month,
-        outcomes.outcome_name as latest_outcome_name,
-        outcomes.outcome_group as latest_outcome_group,
-        outcomes.is_final_outcome as is_latest_outcome_final,
-        outcomes.is_no_suspect_identified
-    from outcomes
-    where
-        outcomes.crime_id in (
-            select deduplicated.crime_id from deduplicated
-            where deduplicated.crime_id is not null
-        )
-    qualify row_number() over (
-        partition by outcomes.crime_id
-        order by {{ latest_outcome_order('outcomes') }}
-    ) = 1
-
-),
-
 final as (
 
     select
@@ -117,19 +87,10 @@ final as (
         deduplicated.latitude,
         deduplicated.is_location_missing,
         deduplicated.last_outcome_source,
-        latest_outcomes.latest_outcome_name,
-        latest_outcomes.latest_outcome_group,
-        latest_outcomes.latest_outcome_month,
-        date_diff('month', deduplicated.crime_month, latest_outcomes.latest_outcome_month) as months_to_outcome,
-        latest_outcomes.crime_id is not null as has_outcome,
-        coalesce(latest_outcomes.is_latest_outcome_final, false) as is_outcome_final,
-        coalesce(latest_outcomes.is_no_suspect_identified, false) as is_no_suspect_identified,
         deduplicated.published_row_count,
         deduplicated.source_file,
         deduplicated.source_row
     from deduplicated
-    left join latest_outcomes
-        on deduplicated.crime_id = latest_outcomes.crime_id
     left join forces
         on deduplicated.force_id = forces.force_id
 

@@ -1,13 +1,12 @@
 {#- One row per crime month x force x crime type x latest outcome: where the crimes of a month have got to.
     Built from the crime journeys, so it changes when outcomes for old crimes arrive: a full rebuild, which is
-    cheap (it reads one narrow fact table). Anti-social behaviour has no outcomes and is left out. -#}
+    cheap (one narrow table, no join). Anti-social behaviour has no outcomes and is not in the journeys. -#}
 
 with
 
-crimes as (
+journeys as (
 
-    select * from {{ ref('fct_street_crimes') }}
-    where not is_anti_social_behaviour
+    select * from {{ ref('int_crime_journeys') }}
 
 ),
 
@@ -23,7 +22,7 @@ final as (
         count(*) as crime_count,
         count(*) filter (where is_no_suspect_identified) as no_suspect_identified_count,
         avg(months_to_outcome) as mean_months_to_outcome
-    from crimes
+    from journeys
     group by all
 
 )

@@ -12,7 +12,7 @@ with
 
 crimes as (
 
-    select * from {{ ref('fct_street_crimes') }}
+    select * from {{ ref('int_street_crimes') }}
     {% if is_incremental() %}
     where {{ in_month_window('crime_month') }}
     {% endif %}

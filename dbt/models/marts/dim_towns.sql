@@ -3,9 +3,10 @@
 
 with
 
-crimes as (
+monthly as (
 
-    select * from {{ ref('fct_street_crimes') }}
+    -- the same counts as the crimes themselves, in ~1/100th of the rows
+    select * from {{ ref('agg_street_crimes_monthly') }}
 
 ),
 
@@ -14,8 +15,8 @@ by_force as (
     select
         town_name,
         force_id,
-        count(*) as crime_count
-    from crimes
+        sum(crime_count)::bigint as crime_count
+    from monthly
     group by town_name, force_id
 
 ),
@@ -27,7 +28,7 @@ final as (
         town_name <> {{ unknown_label() }} as is_town_known,
         arg_max(force_id, crime_count) as main_force_id,
         count(distinct force_id) as force_count,
-        sum(crime_count) as crime_count
+        sum(crime_count)::bigint as crime_count
     from by_force
     group by town_name
 

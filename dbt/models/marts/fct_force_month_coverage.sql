@@ -12,11 +12,12 @@ force_files as (
 
 street as (
 
+    -- the monthly aggregate holds the same count in ~1/100th of the rows of the crimes themselves
     select
         force_id,
         crime_month as file_month,
-        count(*) as record_count
-    from {{ ref('fct_street_crimes') }}
+        sum(crime_count)::bigint as record_count
+    from {{ ref('agg_street_crimes_monthly') }}
     group by all
 
 ),
