@@ -10,7 +10,8 @@
     {% if is_incremental() %}delete from {{ this }} where {{ in_month_window(column) }}{% endif %}
 {%- endmacro %}
 
-{#- How many months the run's window spans (0 when the vars are not first days of months in order). -#}
+{#- How many months the run's window [min_month, max_month) spans, from the vars' years and months (zero or less
+    for an empty or reversed window; the defaults in dbt_project.yml give 11,857). -#}
 {% macro window_month_count() -%}
     {%- set first = var("min_month").split("-") | map("int") | list -%}
     {%- set last = var("max_month").split("-") | map("int") | list -%}
