@@ -37,3 +37,18 @@
         {{ in_month_window(column) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The dbt invocation's start time as a timestamp literal (UTC): stamped on rows a run recomputes, so a later
+    model can tell which rows changed since it was last built (agg_outcomes_by_crime_type). -#}
+{% macro run_started_at_literal() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- Pre-hook of agg_outcomes_by_crime_type: drop the crime months that no longer have any journey (delete+insert
+    on crime_month only replaces months that still have rows). -#}
+{% macro delete_months_without_journeys() -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where crime_month not in (select distinct crime_month from {{ ref('int_crime_journeys') }})
+    {% endif %}
+{%- endmacro %}

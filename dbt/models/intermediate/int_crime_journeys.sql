@@ -94,7 +94,8 @@ final as (
         date_diff('month', selected.crime_month, latest_outcomes.outcome_month) as months_to_outcome,
         latest_outcomes.crime_id is not null as has_outcome,
         coalesce(latest_outcomes.is_final_outcome, false) as is_outcome_final,
-        coalesce(latest_outcomes.is_no_suspect_identified, false) as is_no_suspect_identified
+        coalesce(latest_outcomes.is_no_suspect_identified, false) as is_no_suspect_identified,
+        {{ run_started_at_literal() }} as refreshed_at
     from selected
     left join latest_outcomes
         on selected.crime_id = latest_outcomes.crime_id
