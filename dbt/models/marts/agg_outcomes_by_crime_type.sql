@@ -11,8 +11,8 @@
     Built from the crime journeys, which change when outcomes for old crimes arrive, so it is incremental by
     crime month but not by the run's window: a run recomputes every crime month that has a journey refreshed
     since this model's last run (int_crime_journeys.refreshed_at against the newest refreshed_at here) and
-    replaces those months whole. A national month's outcomes touch about 8 crime months, so this costs about a
-    quarter of a rebuild. Crime months left with no journey at all (a revision withdrew them) are removed by
+    replaces those months whole. A national month's outcomes touch about 8 of 37 crime months on the bench,
+    where the query took 0.27-0.38 s against 0.7-1.0 s for all months. Crime months left with no journey at all (a revision withdrew them) are removed by
     the pre-hook. Anti-social behaviour has no outcomes and is not in the journeys. -#}
 
 with
