@@ -87,17 +87,14 @@ def fetch_month(
     tmp.mkdir()
     try:
         records = []
-        for member, fh in archive.open_members(members):
-            base = member.name.rsplit("/", 1)[-1]
-            with open(tmp / base, "wb") as out:
-                shutil.copyfileobj(fh, out, 1 << 20)
-            size = (tmp / base).stat().st_size
+        for member, path in archive.extract_members(members, tmp):
+            size = path.stat().st_size
             if size != member.size:
                 raise ArchiveError(f"{member.name}: wrote {size} bytes, the archive says {member.size}")
             records.append(
                 {
                     "name": member.name,
-                    "file": base,
+                    "file": path.name,
                     "size": member.size,
                     "compressed_size": member.compressed_size,
                     "crc32": f"{member.crc32:08x}",

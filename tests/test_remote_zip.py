@@ -128,3 +128,39 @@ def test_a_cut_off_archive_fails_cleanly(fake_site, tmp_path):
 def test_missing_archive_is_a_clear_404(fake_server, tmp_path):
     with pytest.raises(ArchiveError, match="not found.*2031-01.zip"):
         RemoteArchive(_session(), archive_url(fake_server.url, "2031-01"), tmp_path)
+
+
+@pytest.mark.parametrize("ignore_range", [False, True], ids=["ranged", "full-download"])
+def test_extract_members_writes_every_member_byte_for_byte_on_two_threads(
+    fake_server, fake_site, tmp_path, ignore_range
+):
+    fake_server.state.ignore_range = ignore_range
+    out = tmp_path / "out"
+    out.mkdir()
+    with RemoteArchive(_session(), archive_url(fake_server.url, "2024-03"), tmp_path) as archive:
+        members = archive.members_matching(lambda n: n.startswith("2024-02/"))
+        done = list(archive.extract_members(members, out, workers=2))
+    expected = _month_members(fake_site, "2024-02")
+    assert [m.name for m, _ in done] == [m.name for m in members]  # archive order (members_matching's)
+    assert {m.name: path.read_bytes() for m, path in done} == expected
+    assert sorted(p.name for p in out.iterdir()) == sorted(n.rsplit("/", 1)[-1] for n in expected)
+    if not ignore_range:  # prefetching the span costs no extra bytes: the tail, then the month's span once
+        span = sum(end - start for start, end in archive.byte_extents(members))
+        assert fake_server.bytes_sent(ARCHIVE) <= span + 65536 + 22
+        assert len([r for r in fake_server.requests if r.path == ARCHIVE]) == 2
+
+
+def test_a_corrupt_member_fails_the_parallel_extract_with_its_name_and_leaves_no_month(fake_site, tmp_path):
+    with zipfile.ZipFile(fake_site / "data/archive/2024-03.zip") as zf:
+        infos = [i for i in zf.infolist() if i.filename.startswith("2024-02/")]
+    info = infos[len(infos) // 2]  # a member in the middle: others are being inflated beside it
+
+    def flip(b: bytes) -> bytes:
+        pos = info.header_offset + 30 + len(info.filename) + 10
+        return b[:pos] + bytes([b[pos] ^ 0xFF]) + b[pos + 1 :]
+
+    with FakePoliceServer(_site_with(tmp_path, fake_site, flip)) as server:
+        with RemoteArchive(_session(), archive_url(server.url, "2024-03"), tmp_path) as archive:
+            with pytest.raises(ArchiveError, match=info.filename):
+                fetch_month(archive, "2024-02", tmp_path / "raw", {}, [])
+    assert list((tmp_path / "raw").iterdir()) == []

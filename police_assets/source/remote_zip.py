@@ -23,10 +23,15 @@ import itertools
 import logging
 import os
 import re
+import shutil
 import tempfile
+import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -71,6 +76,7 @@ class HttpRangeFile(io.RawIOBase):
         self._stream_pos = 0
         self._stream_end = 0  # exclusive
         self._extents: list[tuple[int, int]] = []
+        self._buffers: list[tuple[int, bytearray]] = []  # prefetched spans: (start, bytes)
         self.size, self._tail_start, self._tail = self._fetch_tail()
 
     # -- io.RawIOBase -----------------------------------------------------------------------------------------
@@ -102,7 +108,10 @@ class HttpRangeFile(io.RawIOBase):
         n = min(n, max(self.size - self._pos, 0))
         parts = []
         while n > 0:  # a read may start in the streamed part and run on into the cached tail
-            if self._pos >= self._tail_start:
+            buffered = self._buffered(self._pos, n)
+            if buffered is not None:
+                data = buffered
+            elif self._pos >= self._tail_start:
                 off = self._pos - self._tail_start
                 data = self._tail[off : off + n]
             else:
@@ -119,12 +128,38 @@ class HttpRangeFile(io.RawIOBase):
 
     def close(self) -> None:
         self._close_stream()
+        self._buffers = []
         super().close()
 
     # -- planning ---------------------------------------------------------------------------------------------
     def plan(self, extents: list[tuple[int, int]]) -> None:
         """Declare the byte spans ``[start, end)`` that are about to be read sequentially."""
         self._extents = sorted(extents)
+
+    def prefetch(self, extents: list[tuple[int, int]]) -> None:
+        """Fetch the spans ``[start, end)`` into memory now, each in one streaming request (resumed if it breaks).
+
+        Later reads inside them cost no I/O, so zipfile can inflate several members at once on other threads.
+        Costs the spans' size in memory: about 50 MB for a national month of data.police.uk.
+        """
+        self.plan(extents)
+        self._buffers = []
+        for start, end in self._extents:
+            buf = bytearray()
+            self.seek(start)
+            while len(buf) < end - start:
+                buf += self.read(min(1 << 20, end - start - len(buf)))
+            self._buffers.append((start, buf))
+        self._close_stream()
+
+    def drop_prefetched(self) -> None:
+        self._buffers = []
+
+    def _buffered(self, pos: int, n: int) -> bytes | None:
+        for start, buf in self._buffers:
+            if start <= pos < start + len(buf):
+                return bytes(memoryview(buf)[pos - start : pos - start + n])
+        return None
 
     def _extent_end(self, pos: int, n: int) -> int:
         for start, end in self._extents:
@@ -274,7 +309,8 @@ class RemoteArchive:
 
     >>> with RemoteArchive(session, url, spool_dir) as archive:
     ...     members = archive.members_matching(lambda name: name.startswith("2024-01/"))
-    ...     archive.extract(members, dest_dir)
+    ...     for member, path in archive.extract_members(members, dest_dir):
+    ...         ...
     """
 
     def __init__(self, session: requests.Session, url: str, spool_dir: str | os.PathLike, timeout: float = 60.0):
@@ -370,6 +406,43 @@ class RemoteArchive:
                 raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
             with fh:
                 yield m, _CheckedMember(fh, m.name, self.url)
+
+    def extract_members(
+        self, members: list[MemberInfo], dest_dir: str | os.PathLike, workers: int = 2
+    ) -> Iterator[tuple[MemberInfo, Path]]:
+        """Write each member to ``dest_dir/<base name>``; yield ``(member, path)`` in archive order as each is done.
+
+        The members' spans are fetched into memory first (one streaming request each, as with
+        :meth:`open_members`), then ``workers`` threads inflate and write members side by side: zlib, the
+        CRC-32 and file writes release the GIL, so two threads take a national month's 185 MB of CSV out of
+        its 42 MB of deflate in about half the time (see docs/benchmarks.md). zipfile still checks every
+        member's CRC-32; a bad one raises :class:`ArchiveError` naming the member.
+        """
+        ordered = sorted(members, key=lambda m: m.header_offset)
+        if isinstance(self._file, HttpRangeFile):
+            self._file.prefetch(self.byte_extents(ordered))
+        dest = Path(dest_dir)
+        open_lock = threading.Lock()  # ZipFile.open counts open handles without a lock of its own
+
+        def extract(m: MemberInfo) -> Path:
+            path = dest / m.name.rsplit("/", 1)[-1]
+            try:
+                with open_lock:
+                    fh = self._zip.open(m.name)
+                with fh, open(path, "wb") as out:
+                    shutil.copyfileobj(_CheckedMember(fh, m.name, self.url), out, 1 << 20)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
+            return path
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inflate") as pool:
+                # map() hands the results back in archive order; an error is raised when its member comes up,
+                # and leaving the block waits for the members already started (nothing left writing).
+                yield from zip(ordered, pool.map(extract, ordered), strict=True)
+        finally:
+            if isinstance(self._file, HttpRangeFile):
+                self._file.drop_prefetched()
 
 
 class _CheckedMember(io.RawIOBase):
