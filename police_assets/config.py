@@ -6,6 +6,7 @@
 | ``POLICE_WAREHOUSE`` | ``$POLICE_DATA_DIR/warehouse.duckdb`` | the DuckDB warehouse file (dbt reads the same variable) |
 | ``DATA_POLICE_UK_URL`` | ``https://data.police.uk`` | the data.police.uk to read (the demo points it at the local fake) |
 | ``POLICE_REQUESTS_PER_SECOND`` | ``10`` | client-side rate limit (data.police.uk allows 15) |
+| ``POLICE_REQUESTS_BURST`` | ``10`` | requests that may start at once under that limit (data.police.uk allows 30) |
 """
 
 from __future__ import annotations
@@ -34,3 +35,7 @@ def base_url() -> str:
 
 def requests_per_second() -> float:
     return float(os.environ.get("POLICE_REQUESTS_PER_SECOND") or 10)
+
+
+def requests_burst() -> int:
+    return int(os.environ.get("POLICE_REQUESTS_BURST") or 10)

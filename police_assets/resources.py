@@ -71,16 +71,21 @@ class DataPoliceUk(ConfigurableResource):
 
     base_url: str = "https://data.police.uk"
     requests_per_second: float = 10.0
+    requests_burst: int = 10
     timeout_seconds: float = 60.0
     retries: int = 5
     backoff_factor: float = 0.5
 
     @classmethod
     def from_env(cls) -> DataPoliceUk:
-        return cls(base_url=config.base_url(), requests_per_second=config.requests_per_second())
+        return cls(
+            base_url=config.base_url(),
+            requests_per_second=config.requests_per_second(),
+            requests_burst=config.requests_burst(),
+        )
 
     def session(self):
-        return make_session(self.requests_per_second, self.retries, self.backoff_factor)
+        return make_session(self.requests_per_second, self.retries, self.backoff_factor, self.requests_burst)
 
     def api(self, session=None) -> PoliceApi:
         return PoliceApi(self.base_url, session or self.session(), timeout=self.timeout_seconds)

@@ -62,9 +62,23 @@ def test_user_agent_names_the_project(fake_server):
 
 
 def test_rate_limiter_spaces_requests():
-    limiter = RateLimiter(per_second=20)
+    limiter = RateLimiter(per_second=20, burst=1)
     started = time.monotonic()
     for _ in range(11):
         limiter.wait()
     # 11 starts at 20/s need at least 10 gaps of 50 ms
     assert time.monotonic() - started >= 0.49
+
+
+def test_rate_limiter_lets_a_burst_through_then_keeps_the_rate():
+    limiter = RateLimiter(per_second=20, burst=5)
+    started = time.monotonic()
+    starts = []
+    for _ in range(15):
+        limiter.wait()
+        starts.append(time.monotonic() - started)
+    assert starts[4] < 0.04  # the first 5 at once
+    # then one per 50 ms: the 15th start is 10 slots after the burst (sleep may overshoot, never undershoot)
+    assert starts[14] >= 0.49
+    # and the burst is never exceeded: no 6 starts within one 50 ms interval
+    assert all(starts[i + 5] - starts[i] >= 0.049 for i in range(len(starts) - 5))

@@ -39,24 +39,30 @@ def api_url(base_url: str, endpoint: str) -> str:
 
 
 class RateLimiter:
-    """At most ``per_second`` request starts per second, across threads (a minimum gap between starts).
+    """At most ``per_second`` request starts per second on average, in bursts of at most ``burst``, across threads.
 
-    Why a gap and not a token bucket: bursts are what trip a 429, and at 10 req/s the cost of spacing is nil for
-    this workload (a handful of API calls and a few large range reads per month).
+    data.police.uk meters calls with a leaky bucket: 15 requests per second with a burst of 30
+    (https://data.police.uk/docs/api-call-limits/). This is the same shape set well under it (10/s, bursts of
+    10 by default), as a virtual schedule: each start takes the next slot ``1/per_second`` after the previous
+    one, and may run up to ``burst - 1`` slots early. ``burst=1`` spaces every start evenly. Why a burst at all:
+    a month needs four calls (street dates, forces, the archive's tail, its span), and spacing them evenly
+    cost 0.3 s of a 4 s national month on the local fake server.
     """
 
-    def __init__(self, per_second: float):
+    def __init__(self, per_second: float, burst: int = 10):
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
+        self.slack = (max(1, int(burst)) - 1) * self.interval
+        self._next = 0.0  # the next start's slot (monotonic clock)
         self._lock = threading.Lock()
 
     def wait(self) -> None:
         with self._lock:
             now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
+            slot = max(self._next, now)
+            start = max(now, slot - self.slack)
+            self._next = slot + self.interval
+        if start > now:
+            time.sleep(start - now)
 
 
 class _RateLimitedAdapter(HTTPAdapter):
@@ -90,10 +96,12 @@ def make_retry(total: int = 5, backoff_factor: float = 0.5) -> Retry:
     )
 
 
-def make_session(requests_per_second: float = 10.0, retries: int = 5, backoff_factor: float = 0.5) -> requests.Session:
+def make_session(
+    requests_per_second: float = 10.0, retries: int = 5, backoff_factor: float = 0.5, burst: int = 10
+) -> requests.Session:
     session = requests.Session()
     adapter = _RateLimitedAdapter(
-        RateLimiter(requests_per_second),
+        RateLimiter(requests_per_second, burst),
         max_retries=make_retry(retries, backoff_factor),
         pool_maxsize=4,
     )
