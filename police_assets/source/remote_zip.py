@@ -8,7 +8,9 @@ next to each other in it (``YYYY-MM/...`` sorts together). So a month costs:
 3. one streaming ranged GET per contiguous run of the month's members (normally exactly one).
 
 Python's ``zipfile`` does the parsing and the CRC-32 checks over :class:`HttpRangeFile`, a seekable read-only
-file whose reads are served from the cached tail or from the open streaming response. Why not ``remotezip``:
+file whose reads are served from the cached tail, from spans fetched ahead into memory, or from the open
+streaming response. :meth:`RemoteArchive.extract_members` fetches the month's spans first and then inflates
+members on two threads; :meth:`RemoteArchive.open_members` streams them one by one. Why not ``remotezip``:
 it cannot stream a planned span in one request (it reads member by member) and has no hook to count bytes or
 to share our retrying, rate-limited session.
 
