@@ -164,11 +164,6 @@ def convert_month(
         quarantined: list[tuple] = []
         if files:
             ordered = sorted(files, key=lambda f: f.member)
-            con.execute("CREATE TEMP TABLE file_map (path VARCHAR, force_id VARCHAR, member VARCHAR, file_index INT)")
-            con.executemany(
-                "INSERT INTO file_map VALUES (?, ?, ?, ?)",
-                [(str(f.path), f.force_id, f.member, i) for i, f in enumerate(ordered)],
-            )
             raw_cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(spec.columns)))
             paths = "[" + ", ".join(sql_literal(str(f.path)) for f in ordered) + "]"
             typed, reason = _typed_select(spec, month)
@@ -177,11 +172,7 @@ def convert_month(
             record = " || ',' || ".join(f"coalesce(c{i}, '')" for i in range(len(spec.columns)))
             # Each row's file as its index in `ordered` (a CASE over the month's paths, at most ~45), computed
             # while scanning, so that a row's force, member and line are list lookups later, not a join.
-            file_index = (
-                "CASE filename "
-                + " ".join(f"WHEN {sql_literal(str(f.path))} THEN {i}" for i, f in enumerate(ordered))
-                + " END"
-            )
+            index_cases = " ".join(f"WHEN {sql_literal(str(f.path))} THEN {i}" for i, f in enumerate(ordered))
             # One parallel scan of all the month's files, parsed, typed and checked in the same pass (a VARCHAR
             # staging table and a window over it cost 2x here). The temp table keeps insertion order
             # (preserve_insertion_order), so its rowid numbers rows in file order: the same numbers as
@@ -190,7 +181,7 @@ def convert_month(
             # tables with their line number and are added back into the numbering below.
             con.execute(f"""
                 CREATE TEMP TABLE typed AS
-                SELECT {file_index} AS file_index, * EXCLUDE ({raw_names}, filename),
+                SELECT CASE filename {index_cases} END AS file_index, * EXCLUDE ({raw_names}, filename),
                        CASE WHEN reason <> '' THEN {record} END AS record
                 FROM (
                     SELECT *, {typed}, {reason} AS reason
@@ -200,13 +191,14 @@ def convert_month(
                         rejects_table = 'rejects', rejects_scan = 'rejects_scan')
                 )
             """)
-            con.execute("""
+            con.execute(f"""
                 CREATE TEMP TABLE rejected AS
                 SELECT *, row_number() OVER (PARTITION BY file_index ORDER BY record) AS nth FROM (
                     -- DuckDB writes one reject per problem (a short row: one per missing column): one per line here
-                    SELECT fm.file_index, r.line - 1 AS record, min(r.error_type::VARCHAR) AS error_type,
-                           min(r.error_message) AS error_message, min(r.csv_line) AS csv_line
-                    FROM rejects r JOIN rejects_scan s USING (scan_id, file_id) JOIN file_map fm ON fm.path = s.file_path
+                    SELECT CASE s.file_path {index_cases} END AS file_index, r.line - 1 AS record,
+                           min(r.error_type::VARCHAR) AS error_type, min(r.error_message) AS error_message,
+                           min(r.csv_line) AS csv_line
+                    FROM rejects r JOIN rejects_scan s USING (scan_id, file_id)
                     GROUP BY 1, 2
                 )
             """)
