@@ -105,7 +105,14 @@ def _typed_select(spec: DatasetSpec, month: str) -> tuple[str, str]:
     """SQL expressions for the typed columns and for the quarantine reason, over the raw VARCHAR columns."""
     exprs, problems = [], []
     for i, c in enumerate(spec.columns):
-        raw = f"NULLIF(TRIM(c{i}), '')"
+        # TRIM(c), cheaper: DuckDB's TRIM copies every value, and almost none needs it. It strips Unicode space
+        # separators (U+0020, U+00A0, ...), of which ASCII has only ' ': so an ASCII value needs it only with a
+        # space at either end, and any other value (length in characters <> in bytes) goes through TRIM.
+        # Same values as TRIM; 0.2 s less CPU on the street and outcomes of a national month (1.76 -> 1.56 s).
+        trimmed = (
+            f"CASE WHEN c{i} LIKE ' %' OR c{i} LIKE '% ' OR strlen(c{i}) <> length(c{i}) THEN TRIM(c{i}) ELSE c{i} END"
+        )
+        raw = f"NULLIF({trimmed}, '')"
         if c.kind == "text":
             exprs.append(f"{raw} AS {c.name}")
         elif c.kind == "double":

@@ -177,3 +177,25 @@ def test_many_files_on_many_threads_come_out_in_file_and_line_order(tmp_path, wi
         ).fetchall()
     assert got == expected  # the files' own order, and no ORDER BY in this read
     assert (result.rows, result.quarantined) == (len(expected), rejected)
+
+
+def test_padding_is_trimmed_exactly_as_duckdb_trim_does(tmp_path):
+    # The lake trims with a cheap guard in front of TRIM; the oracle here is plain NULLIF(TRIM(value), '').
+    locations = [
+        "On or near ",  # as Northern Ireland publishes it
+        "  On or near Park Road  ",
+        "\u00a0On or near Mill Lane",  # a no-break space: TRIM removes it too
+        "On or near Café Street ",
+        "\tOn or near Tab Street",  # TRIM keeps tabs
+        "   ",
+        "On or near High Street",
+    ]
+    lines = [STREET_HEADER] + [
+        f'x{i},2024-01,F,F,-2.5,51.4,"{loc}",E01014399,Bristol 001A,Burglary,,' for i, loc in enumerate(locations)
+    ]
+    f = _write(tmp_path / "2024-01-f-street.csv", lines)
+    result = convert_month(STREET, "2024-01", [SourceFile(f, "f", "2024-01/2024-01-f-street.csv")], tmp_path / "lake")
+    with duckdb.connect() as con:
+        expected = [con.execute("SELECT NULLIF(TRIM(?), '')", [loc]).fetchone()[0] for loc in locations]
+    assert [r["location"] for r in _rows(result.parquet)] == expected
+    assert expected[0] == "On or near" and expected[2] == "On or near Mill Lane" and expected[5] is None
