@@ -57,6 +57,16 @@ class LakeResult:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
+def share_cores(jobs: int, cores: int) -> tuple[int, int]:
+    """``(workers, threads each)`` to run ``jobs`` DuckDB conversions side by side on ``cores`` cores.
+
+    One worker per job up to the number of cores, and the cores shared out among the workers: 3 datasets on
+    2 cores -> 2 workers of 1 thread; 1 dataset on 2 cores -> 1 worker of 2 threads; 3 on 8 -> 3 of 2.
+    """
+    workers = max(1, min(jobs, cores))
+    return workers, max(1, cores // workers)
+
+
 def lake_schema(spec: DatasetSpec) -> list[tuple[str, str]]:
     """``[(column, SQL type)]`` of the dataset's lake file and warehouse table, in order."""
     cols = [("month", "DATE"), ("force_id", "VARCHAR")]

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from police_assets.datasets import DATASETS, OUTCOMES, STOP_AND_SEARCH, STREET
-from police_assets.lake import HeaderMismatch, SourceFile, check_header, convert_month, lake_schema
+from police_assets.lake import HeaderMismatch, SourceFile, check_header, convert_month, lake_schema, share_cores
 
 STREET_HEADER = ",".join(STREET.header)
 
@@ -199,3 +199,11 @@ def test_padding_is_trimmed_exactly_as_duckdb_trim_does(tmp_path):
         expected = [con.execute("SELECT NULLIF(TRIM(?), '')", [loc]).fetchone()[0] for loc in locations]
     assert [r["location"] for r in _rows(result.parquet)] == expected
     assert expected[0] == "On or near" and expected[2] == "On or near Mill Lane" and expected[5] is None
+
+
+@pytest.mark.parametrize(
+    "jobs,cores,plan",
+    [(3, 2, (2, 1)), (1, 2, (1, 2)), (2, 2, (2, 1)), (3, 8, (3, 2)), (3, 1, (1, 1)), (0, 2, (1, 2))],
+)
+def test_share_cores(jobs, cores, plan):
+    assert share_cores(jobs, cores) == plan

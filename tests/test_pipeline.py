@@ -117,3 +117,49 @@ def test_definitions_load_and_lineage_is_unbroken():
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.partitions_def is not None and node.backfill_policy is not None, key
+
+
+def test_one_dataset_of_a_stage_can_be_materialised_alone(storage, police):
+    from dagster import AssetKey
+
+    assert materialize([archive_month], resources=_resources(storage, police), partition_key="2024-02").success
+    result = materialize(
+        INGEST_ASSETS,
+        resources=_resources(storage, police),
+        partition_key="2024-02",
+        selection=[AssetKey(["lake", "outcomes"]), AssetKey(["warehouse", "outcomes"])],
+    )
+    assert result.success
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert done == {"lake/outcomes", "warehouse/outcomes"}
+    assert sorted(p.name for p in storage.lake_dir.iterdir()) == ["outcomes"]
+    with duckdb.connect(str(storage.warehouse), read_only=True) as con:
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'landing'").fetchall()
+        }
+    assert "outcomes" in tables and "street_crimes" not in tables
+
+
+def test_a_dataset_that_fails_stops_alone_and_the_step_names_it(storage, police):
+    from dagster import AssetKey, DagsterInstance
+
+    instance = DagsterInstance.ephemeral()
+    assert materialize([archive_month], resources=_resources(storage, police), partition_key="2024-02").success
+    # a stop-and-search file whose header drifted: that dataset fails, street and outcomes are still converted
+    bad = next((storage.raw_dir / "month=2024-02").glob("*-stop-and-search.csv"))
+    bad.write_bytes(bad.read_bytes().replace(b"Type,", b"Search type,", 1))
+    result = materialize(
+        INGEST_ASSETS[1:2],
+        resources=_resources(storage, police),
+        partition_key="2024-02",
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error.message
+    assert "lake/stop_and_search 2024-02" in failure and bad.name in failure and "Search type" in failure
+    assert "street_crimes" not in failure and "outcomes" not in failure
+    done = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert done == {AssetKey(["lake", "street_crimes"]), AssetKey(["lake", "outcomes"])}
+    assert instance.get_materialized_partitions(AssetKey(["lake", "outcomes"])) == {"2024-02"}
+    assert not (storage.lake_dir / "stop_and_search" / "month=2024-02" / "data.parquet").exists()

@@ -1,8 +1,16 @@
-"""Stage 3, warehouse: the lake loaded into DuckDB tables ``landing.<dataset>`` of warehouse.duckdb, month by month (3 specs)."""
+"""Stage 3, warehouse: the lake loaded into DuckDB tables ``landing.<dataset>`` of warehouse.duckdb, month by month (one step, 3 specs)."""
 
-import time
-
-from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, MaterializeResult, asset
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    asset,
+    multi_asset,
+)
 
 from police_assets.assets.metadata import column_schema, markdown_table, preview
 from police_assets.datasets import DATASETS, DatasetSpec, dataset_for_member
@@ -10,21 +18,17 @@ from police_assets.lake import lake_path
 from police_assets.partitions import monthly_partitions
 from police_assets.raw_zone import RawMonth, read_manifest
 from police_assets.resources import PoliceStorage
-from police_assets.warehouse import FORCE_FILES, load_force_files, load_month, table_name
+from police_assets.warehouse import FORCE_FILES, LoadResult, load_force_files, load_month, table_name
 
 # Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
 # there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
 WAREHOUSE_POOL = "duckdb"
 
 
-def build_warehouse_asset(spec: DatasetSpec) -> AssetsDefinition:
-    @asset(
-        name=spec.name,
-        key_prefix=["warehouse"],
+def warehouse_asset_spec(spec: DatasetSpec) -> AssetSpec:
+    return AssetSpec(
+        key=["warehouse", spec.name],
         deps=[["lake", spec.name]],
-        partitions_def=monthly_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        pool=WAREHOUSE_POOL,
         group_name="warehouse",
         kinds={"duckdb"},
         description=(
@@ -34,39 +38,70 @@ def build_warehouse_asset(spec: DatasetSpec) -> AssetsDefinition:
         ),
         metadata={"dagster/column_schema": column_schema(spec), "dagster/table_name": table_name(spec)},
     )
-    def _warehouse(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
-        months = context.partition_keys
-        started = time.monotonic()
-        loads = []
-        with storage.connect_warehouse() as con:
-            for i, month in enumerate(months, 1):
-                result = load_month(con, spec, month, lake_path(storage.lake_dir, spec, month))
-                loads.append(result)
+
+
+@multi_asset(
+    name="warehouse",
+    specs=[warehouse_asset_spec(spec) for spec in DATASETS],
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    can_subset=True,
+)
+def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
+    """One step, one connection for the selected datasets: the warehouse file is opened (and its lock taken) once
+    per run rather than once per dataset, and checkpointed once when it closes.
+
+    A dataset whose load fails (its lake file missing, say) stops there and the others go on; their
+    materialisations are reported, then the step fails naming every failed dataset and month. A failed load
+    leaves that month as it was (one transaction per dataset-month).
+    """
+    specs = [spec for spec in DATASETS if AssetKey(["warehouse", spec.name]) in context.selected_asset_keys]
+    months = context.partition_keys
+    loads: dict[str, list[LoadResult]] = {spec.name: [] for spec in specs}
+    failed: dict[str, str] = {}
+    metadata = {}
+    with storage.connect_warehouse() as con:
+        for i, month in enumerate(months, 1):
+            for spec in specs:
+                if spec.name in failed:
+                    continue
+                try:
+                    result = load_month(con, spec, month, lake_path(storage.lake_dir, spec, month))
+                except (FileNotFoundError, duckdb.Error) as exc:
+                    failed[spec.name] = f"{table_name(spec)} {month}: {exc}"
+                    context.log.error(failed[spec.name])
+                    continue
+                loads[spec.name].append(result)
                 context.log.info(
                     f"[{i}/{len(months)}] {table_name(spec)} {month}: {result.rows} rows "
                     f"(replaced {result.deleted}), {result.seconds:.2f}s"
                 )
-            total = con.execute(f"SELECT count(*) FROM {table_name(spec)}").fetchone()[0]
-            sample = preview(
-                con, f"SELECT * FROM {table_name(spec)} WHERE month = CAST(? AS DATE)", [f"{months[-1]}-01"]
-            )
-        return MaterializeResult(
-            metadata={
-                "rows_loaded": sum(r.rows for r in loads),
-                "rows_replaced": sum(r.deleted for r in loads),
-                "dagster/row_count": total,
-                "duration_s": round(time.monotonic() - started, 2),
-                "by_month": markdown_table(
-                    ["month", "rows", "replaced"], [(r.month, r.rows, r.deleted) for r in loads[-24:]]
-                ),
-                "preview": sample,
-            }
-        )
-
-    return _warehouse
+        for spec in specs:
+            if spec.name not in failed:
+                metadata[spec.name] = _warehouse_metadata(con, spec, loads[spec.name])
+    for spec in specs:
+        if spec.name in metadata:
+            yield MaterializeResult(asset_key=AssetKey(["warehouse", spec.name]), metadata=metadata[spec.name])
+    if failed:
+        raise Failure("; ".join(failed.values()))
 
 
-warehouse_assets = [build_warehouse_asset(spec) for spec in DATASETS]
+def _warehouse_metadata(con, spec: DatasetSpec, loads: list[LoadResult]) -> dict:
+    """What one dataset's loads did over the run's months, for the asset's materialisation."""
+    total = con.execute(f"SELECT count(*) FROM {table_name(spec)}").fetchone()[0]
+    sample = preview(con, f"SELECT * FROM {table_name(spec)} WHERE month = CAST(? AS DATE)", [f"{loads[-1].month}-01"])
+    return {
+        "rows_loaded": sum(r.rows for r in loads),
+        "rows_replaced": sum(r.deleted for r in loads),
+        "dagster/row_count": total,
+        "duration_s": round(sum(r.seconds for r in loads), 2),
+        "by_month": markdown_table(["month", "rows", "replaced"], [(r.month, r.rows, r.deleted) for r in loads[-24:]]),
+        "preview": sample,
+    }
+
+
+warehouse_assets = [warehouse]
 
 
 def force_file_rows(raw: RawMonth) -> list[tuple]:
