@@ -55,6 +55,7 @@ class LakeResult:
     quarantine: Path | None
     seconds: float
     reasons: dict[str, int] = field(default_factory=dict)
+    sample: list[tuple] = field(default_factory=list)  # the first rows written, in lake_schema's columns
 
 
 def share_cores(jobs: int, cores: int) -> tuple[int, int]:
@@ -259,6 +260,9 @@ def convert_month(
             source = "lake"  # no files this month: an empty file with the full schema
         # Snappy (DuckDB's default) rather than zstd: half the write time here, for files ~25 % larger.
         rows = con.execute(f"COPY {source} TO {sql_literal(str(tmp_out))} (FORMAT parquet)").fetchone()[0]
+        # A few rows for the catalogue, from the table in memory (reading them back from the Parquet file in a
+        # new connection cost ~45 ms per dataset).
+        sample = con.execute(f"SELECT * FROM {source} LIMIT 5").fetchall()
     finally:
         con.close()
     os.replace(tmp_out, out)
@@ -289,4 +293,5 @@ def convert_month(
         quarantine=qpath if quarantined else None,
         seconds=time.monotonic() - started,
         reasons=reasons,
+        sample=sample,
     )

@@ -132,6 +132,14 @@ def test_one_dataset_of_a_stage_can_be_materialised_alone(storage, police):
     assert result.success
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert done == {"lake/outcomes", "warehouse/outcomes"}
+    lake_meta = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == AssetKey(["lake", "outcomes"])
+    )
+    preview = lake_meta["preview"].value.splitlines()
+    assert preview[0].startswith("| month | force_id | crime_id |") and len(preview) == 2 + 5
+    assert all(line.startswith("| 2024-02-01 |") for line in preview[2:])
     assert sorted(p.name for p in storage.lake_dir.iterdir()) == ["outcomes"]
     with duckdb.connect(str(storage.warehouse), read_only=True) as con:
         tables = {
