@@ -13,6 +13,7 @@ contract in :mod:`police_assets.datasets`, so a changed header fails loudly inst
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 import time
@@ -56,6 +57,13 @@ class LakeResult:
     seconds: float
     reasons: dict[str, int] = field(default_factory=dict)
     sample: list[tuple] = field(default_factory=list)  # the first rows written, in lake_schema's columns
+
+
+@functools.cache
+def duckdb_threads() -> int:
+    """The threads DuckDB runs a query on by default here: its count of the cores this process may use."""
+    with duckdb.connect() as con:
+        return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
 
 
 def share_cores(jobs: int, cores: int) -> tuple[int, int]:

@@ -1,6 +1,5 @@
 """Stage 2, lake: one typed Parquet file per dataset per month, built from the raw zone (one step, 3 specs)."""
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +16,15 @@ from dagster import (
 
 from police_assets.assets.metadata import column_schema, markdown_table
 from police_assets.datasets import DATASETS, STOP_AND_SEARCH, DatasetSpec, dataset_for_member
-from police_assets.lake import HeaderMismatch, LakeResult, SourceFile, convert_month, lake_schema, share_cores
+from police_assets.lake import (
+    HeaderMismatch,
+    LakeResult,
+    SourceFile,
+    convert_month,
+    duckdb_threads,
+    lake_schema,
+    share_cores,
+)
 from police_assets.partitions import monthly_partitions
 from police_assets.raw_zone import RawMonth, RawMonthMissing, read_manifest
 from police_assets.resources import PoliceStorage
@@ -72,7 +79,8 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
     """
     specs = [spec for spec in DATASETS if AssetKey(["lake", spec.name]) in context.selected_asset_keys]
     months = context.partition_keys
-    workers, threads = share_cores(len(specs), os.cpu_count() or 1)
+    # DuckDB's own count of usable cores, not os.cpu_count(): in a container that is the host's, not the quota.
+    workers, threads = share_cores(len(specs), duckdb_threads())
     done: dict[str, list[tuple[LakeResult, list[str]]]] = {spec.name: [] for spec in specs}  # (result, forces absent)
     failed: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake") as pool:
