@@ -9,12 +9,11 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     Failure,
-    MaterializeResult,
     MetadataValue,
     multi_asset,
 )
 
-from police_assets.assets.metadata import column_schema, markdown_table
+from police_assets.assets.metadata import column_schema, markdown_table, stage_results
 from police_assets.datasets import DATASETS, STOP_AND_SEARCH, DatasetSpec, dataset_for_member
 from police_assets.lake import (
     HeaderMismatch,
@@ -109,13 +108,8 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
                     f"[{i}/{len(months)}] lake/{spec.name} {month}: {result.rows} rows from {result.files} files, "
                     f"{result.quarantined} quarantined, {len(missing)} forces absent, {result.seconds:.1f}s"
                 )
-    for spec in specs:
-        if spec.name not in failed:
-            yield MaterializeResult(
-                asset_key=AssetKey(["lake", spec.name]), metadata=_lake_metadata(spec, done[spec.name])
-            )
-    if failed:
-        raise Failure("; ".join(failed.values()))
+    metadata = {spec.name: _lake_metadata(spec, done[spec.name]) for spec in specs if spec.name not in failed}
+    yield from stage_results("lake", metadata, failed)
 
 
 def _lake_metadata(spec: DatasetSpec, done: list[tuple[LakeResult, list[str]]]) -> dict:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import MetadataValue, TableColumn, TableSchema
+from collections.abc import Iterator
+
+from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, TableColumn, TableSchema
 
 from police_assets.datasets import LINEAGE_COLUMNS, DatasetSpec
 from police_assets.lake import lake_schema
@@ -40,3 +42,12 @@ def column_schema(spec: DatasetSpec) -> TableSchema:
 def preview(con, sql: str, params: list | None = None, limit: int = 5) -> MetadataValue:
     cur = con.execute(f"SELECT * FROM ({sql}) LIMIT {int(limit)}", params or [])
     return markdown_table([d[0] for d in cur.description], cur.fetchall())
+
+
+def stage_results(stage: str, metadata: dict[str, dict], failed: dict[str, str]) -> Iterator[MaterializeResult]:
+    """A stage step's outcome: a materialisation for each dataset that succeeded (``metadata`` by dataset name),
+    then, if any dataset failed, the step's failure naming each one (``failed``: dataset name -> message)."""
+    for name, meta in metadata.items():
+        yield MaterializeResult(asset_key=AssetKey([stage, name]), metadata=meta)
+    if failed:
+        raise Failure("; ".join(failed.values()))

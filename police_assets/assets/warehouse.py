@@ -6,13 +6,12 @@ from dagster import (
     AssetKey,
     AssetSpec,
     BackfillPolicy,
-    Failure,
     MaterializeResult,
     asset,
     multi_asset,
 )
 
-from police_assets.assets.metadata import column_schema, markdown_table, preview
+from police_assets.assets.metadata import column_schema, markdown_table, preview, stage_results
 from police_assets.datasets import DATASETS, DatasetSpec, dataset_for_member
 from police_assets.lake import lake_path
 from police_assets.partitions import monthly_partitions
@@ -80,11 +79,7 @@ def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
         for spec in specs:
             if spec.name not in failed:
                 metadata[spec.name] = _warehouse_metadata(con, spec, loads[spec.name])
-    for spec in specs:
-        if spec.name in metadata:
-            yield MaterializeResult(asset_key=AssetKey(["warehouse", spec.name]), metadata=metadata[spec.name])
-    if failed:
-        raise Failure("; ".join(failed.values()))
+    yield from stage_results("warehouse", metadata, failed)
 
 
 def _warehouse_metadata(con, spec: DatasetSpec, loads: list[LoadResult]) -> dict:
