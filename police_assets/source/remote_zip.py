@@ -49,6 +49,10 @@ READ_CHUNK = 1 << 16
 _CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
+# What zipfile raises for a member whose header or deflate stream is damaged, or whose CRC-32 is wrong.
+_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError)
+
+
 class ArchiveError(RuntimeError):
     """The archive could not be read: truncated, corrupt, or not there."""
 
@@ -405,12 +409,16 @@ class RemoteArchive:
         if isinstance(self._file, HttpRangeFile):
             self._file.plan(self.byte_extents(members))
         for m in sorted(members, key=lambda m: m.header_offset):
-            try:
-                fh = self._zip.open(m.name)
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
-            with fh:
-                yield m, _CheckedMember(fh, m.name, self.url)
+            with self._open_member(m) as fh:
+                yield m, fh
+
+    def _open_member(self, m: MemberInfo) -> _CheckedMember:
+        """Open one member; a corrupt local header, like a bad CRC-32 later, is an ArchiveError naming it."""
+        try:
+            fh = self._zip.open(m.name)
+        except _CORRUPT as exc:
+            raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
+        return _CheckedMember(fh, m.name, self.url)
 
     def extract_members(
         self, members: list[MemberInfo], dest_dir: str | os.PathLike, workers: int = 2
@@ -431,13 +439,10 @@ class RemoteArchive:
 
         def extract(m: MemberInfo) -> Path:
             path = dest / m.name.rsplit("/", 1)[-1]
-            try:
-                with open_lock:
-                    fh = self._zip.open(m.name)
-                with fh, open(path, "wb") as out:
-                    shutil.copyfileobj(_CheckedMember(fh, m.name, self.url), out, 1 << 20)
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise ArchiveError(f"{self.url}: member {m.name} is corrupt: {exc}") from exc
+            with open_lock:
+                fh = self._open_member(m)
+            with fh, open(path, "wb") as out:
+                shutil.copyfileobj(fh, out, 1 << 20)
             return path
 
         try:
@@ -463,8 +468,12 @@ class _CheckedMember(io.RawIOBase):
     def read(self, n: int = -1) -> bytes:
         try:
             return self._fh.read(n)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except _CORRUPT as exc:
             raise ArchiveError(f"{self._url}: member {self._name} is corrupt: {exc}") from exc
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
     def readinto(self, b) -> int:
         data = self.read(len(b))
