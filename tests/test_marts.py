@@ -193,7 +193,7 @@ def test_marts_match_hand_computed_values_rerun_and_out_of_order(tmp_path, hand_
     # coverage: Essex published no street file in February (the newest month) -> a warning listing it
     coverage = checks["force_month_coverage"]
     assert not coverage.passed and coverage.severity.value == "WARN"
-    assert "| 2024-02 | essex | street | no file |" in coverage.metadata["list"].value
+    assert "| 2024-02 | essex | street | missing |" in coverage.metadata["list"].value
 
     journeys = {
         r[0]: r[1:]
@@ -240,7 +240,7 @@ def test_marts_match_hand_computed_values_rerun_and_out_of_order(tmp_path, hand_
     ) == [
         ("2024-01", "essex", "Burglary", "Out of court", 1),
         ("2024-01", "kent", "Burglary", "Charged or summonsed", 1),
-        ("2024-01", "kent", "Drugs", "Awaiting outcome", 1),
+        ("2024-01", "kent", "Drugs", "Awaiting an outcome", 1),  # Kent publishes outcomes: C is awaiting
         ("2024-01", "kent", "Robbery", "No further action", 1),
         ("2024-02", "kent", "Burglary", "No suspect identified", 1),
     ]
@@ -251,13 +251,26 @@ def test_marts_match_hand_computed_values_rerun_and_out_of_order(tmp_path, hand_
         SELECT strftime(outcome_month, '%Y-%m'), count(*), sum(published_row_count) FROM marts.fct_outcomes
         GROUP BY 1 ORDER BY 1""",
     ) == [("2024-01", 1, 1), ("2024-02", 4, 5)]
-    # stop and search: 3 searches, 2 arrests, 1 find, 2 with the link recorded
+    # stop and search: 3 searches, 2 arrests, 1 find, 2 with the link recorded (the find rate is 1/2, not
+    # 1/3: the blank link is unknown, not "not found"), 3 with an outcome recorded
     assert _query(
         in_order,
         """
-        SELECT sum(search_count), sum(arrest_count), sum(object_found_count), sum(outcome_link_known_count)
+        SELECT sum(search_count), sum(arrest_count), sum(object_found_count), sum(outcome_link_known_count),
+               sum(outcome_known_count)
         FROM marts.agg_stop_and_search_monthly""",
-    ) == [(3, 2, 1, 2)]
+    ) == [(3, 2, 1, 2, 3)]
+    assert _query(in_order, "SELECT count(*) FROM marts.fct_stop_and_search WHERE is_object_found IS NULL") == [(1,)]
+    # every crime says what is known of its outcome; A, B, D, E have one on record, C awaits one
+    assert sorted(
+        _query(
+            in_order,
+            "SELECT crime_id, outcome_status FROM marts.fct_street_crimes WHERE NOT is_anti_social_behaviour",
+        )
+    ) == sorted(
+        [(A, "Outcome recorded"), (B, "Outcome recorded"), (C, "Awaiting an outcome"), (D, "Outcome recorded")]
+        + [(E, "Outcome recorded")]
+    )
     # coverage: gaps are listed, not zeros
     gaps = _query(
         in_order,
@@ -267,6 +280,17 @@ def test_marts_match_hand_computed_values_rerun_and_out_of_order(tmp_path, hand_
     )
     assert ("2024-01", "essex", "outcomes") in gaps and ("2024-02", "essex", "street") in gaps
     assert ("2024-01", "kent", "street") not in gaps
+    statuses = dict(
+        ((r[0], r[1], r[2]), r[3])
+        for r in _query(
+            in_order,
+            """SELECT strftime(file_month, '%Y-%m'), force_id, dataset_name, coverage_status
+               FROM marts.fct_force_month_coverage""",
+        )
+    )
+    assert statuses[("2024-02", "essex", "street")] == "missing"  # Essex published street in January
+    assert statuses[("2024-01", "essex", "stop-and-search")] == "never"  # and never any stop and search
+    assert statuses[("2024-01", "kent", "street")] == "complete"
     # the published snapshot: same marts, readable while nothing else holds it, without the live warehouse
     with duckdb.connect(str(in_order.published_dir / "serving.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*), sum(published_row_count) FROM marts.fct_street_crimes").fetchall() == [

@@ -39,16 +39,28 @@ def test_cursor_round_trip_and_run_keys():
     assert run_key("2024-05-01", ["2024-03"], fps, 1) != run_key("2024-05-01", ["2024-03"], {"2024-03": "x"}, 1)
 
 
-def test_coverage_problems_flags_missing_empty_and_sharp_drops_against_the_force_own_level():
+def test_coverage_check_reports_what_the_coverage_mart_marks_and_the_newest_month():
+    """The rule lives in the mart (its dbt unit test); the check lists every missing, empty and partial
+    force-month, never 'never' (a dataset the force does not publish) nor 'complete'."""
+    import duckdb
+
     from police_assets.checks import coverage_problems
 
-    months = {f"2024-{m:02d}": (True, 100) for m in range(1, 7)}
-    months["2024-07"] = (True, 40)  # under half of its median (100)
-    months["2024-08"] = (False, 0)  # no file
-    months["2024-09"] = (True, 60)  # above half: fine
-    small = {"2024-01": (True, 3), "2024-02": (True, 1)}  # too little history to judge a drop
-    problems = coverage_problems({("street", "kent"): months, ("street", "city-of-london"): small})
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        """CREATE TABLE marts.fct_force_month_coverage AS SELECT * FROM (VALUES
+            (DATE '2024-01-01', 'kent', 'street', 'complete', 100, 100.0),
+            (DATE '2024-02-01', 'kent', 'street', 'partial', 40, 100.0),
+            (DATE '2024-03-01', 'kent', 'street', 'missing', 0, 70.0),
+            (DATE '2024-03-01', 'essex', 'street', 'empty', 0, 10.0),
+            (DATE '2024-03-01', 'northern-ireland', 'outcomes', 'never', 0, NULL)
+        ) v(file_month, force_id, dataset_name, coverage_status, record_count, reference_record_count)"""
+    )
+    newest, problems = coverage_problems(con)
+    assert newest == "2024-03"
     assert [(p[0], p[1], p[3]) for p in problems] == [
-        ("2024-07", "kent", "below 50% of its median"),
-        ("2024-08", "kent", "no file"),
+        ("2024-02", "kent", "partial"),
+        ("2024-03", "essex", "empty"),
+        ("2024-03", "kent", "missing"),
     ]

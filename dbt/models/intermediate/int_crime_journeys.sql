@@ -19,7 +19,8 @@
     append of a few columns, not an update of the wide crime rows (which cost 5 s a month on a national
     warehouse: DuckDB rewrites the updated columns of every row group they touch). -#}
 
-{%- set crime_columns = 'street_crime_key, crime_id, crime_month, force_id, crime_type_name' %}
+{%- set crime_columns = 'street_crime_key, crime_id, crime_month, force_id, crime_type_name, last_outcome_name, '
+    ~ 'last_outcome_group, is_last_outcome_no_suspect_identified' %}
 
 with
 
@@ -95,6 +96,10 @@ final as (
         latest_outcomes.crime_id is not null as has_outcome,
         coalesce(latest_outcomes.is_final_outcome, false) as is_outcome_final,
         coalesce(latest_outcomes.is_no_suspect_identified, false) as is_no_suspect_identified,
+        -- the street file's snapshot, the fallback where the force published no outcomes (outcome_status)
+        selected.last_outcome_name,
+        selected.last_outcome_group,
+        selected.is_last_outcome_no_suspect_identified,
         {{ run_started_at_literal() }} as refreshed_at
     from selected
     left join latest_outcomes

@@ -87,6 +87,9 @@ final as (
         deduplicated.latitude,
         deduplicated.is_location_missing,
         deduplicated.last_outcome_source,
+        deduplicated.last_outcome_name,
+        deduplicated.last_outcome_group,
+        deduplicated.is_last_outcome_no_suspect_identified,
         deduplicated.published_row_count,
         deduplicated.source_file,
         deduplicated.source_row

@@ -1,39 +1,38 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='crime_month',
-        pre_hook="{{ delete_months_without_journeys() }}",
-    )
-}}
+{{ config(materialized='view') }}
 
-{#- One row per crime month x force x crime type x latest outcome: where the crimes of a month have got to.
-    Built from the crime journeys, which change when outcomes for old crimes arrive, so it is incremental by
-    crime month but not by the run's window: a run recomputes every crime month that has a journey refreshed
-    since this model's last run (int_crime_journeys.refreshed_at against the newest refreshed_at here) and
-    replaces those months whole. A national month's outcomes touch about 8 of 37 crime months on the bench,
-    where the query took 0.27-0.38 s against 0.7-1.0 s for all months. Crime months left with no journey at all (a revision withdrew them) are removed by
-    the pre-hook. Anti-social behaviour has no outcomes and is not in the journeys. -#}
+{#- One row per crime month x force x crime type x outcome status and latest known outcome: where the crimes
+    of a month have got to, and what is not known (outcome_status). A view over the incremental counts
+    (int_journey_counts) and the force's outcome files, so a new outcomes file turns earlier "No outcome data
+    published" crimes into "Awaiting an outcome" without recomputing any count; the published snapshot holds
+    it as a table. Anti-social behaviour has no outcomes and is not here. -#}
 
 with
 
-journeys as (
+counts as (
 
-    select * from {{ ref('int_crime_journeys') }}
+    select * from {{ ref('int_journey_counts') }}
 
 ),
 
-{% if is_incremental() %}
+outcome_files as (
 
-    -- reads the model, not the journeys CTE: a CTE used twice is materialised whole (12M rows, +0.7 s)
-    changed_months as (
+    select * from {{ ref('int_force_outcome_files') }}
 
-        select distinct crime_month from {{ ref('int_crime_journeys') }}
-        where refreshed_at > (select coalesce(max(refreshed_at), '-infinity'::timestamp) from {{ this }})
+),
 
-    ),
+classified as (
 
-{% endif %}
+    select
+        counts.*,
+        {{ outcome_status(
+            'counts.has_outcome', 'counts.has_crime_id', 'counts.crime_month',
+            'outcome_files.last_outcomes_file_month', 'counts.last_outcome_name'
+        ) }} as outcome_status
+    from counts
+    left join outcome_files
+        on counts.force_id = outcome_files.force_id
+
+),
 
 final as (
 
@@ -41,17 +40,17 @@ final as (
         crime_month,
         force_id,
         crime_type_name,
-        coalesce(latest_outcome_group, 'Awaiting outcome') as outcome_group,
-        coalesce(latest_outcome_name, 'No outcome recorded yet') as outcome_name,
-        has_outcome,
-        count(*) as crime_count,
-        count(*) filter (where is_no_suspect_identified) as no_suspect_identified_count,
-        avg(months_to_outcome) as mean_months_to_outcome,
-        {{ run_started_at_literal() }} as refreshed_at
-    from journeys
-    {% if is_incremental() %}
-        where crime_month in (select changed_months.crime_month from changed_months)
-    {% endif %}
+        outcome_status,
+        {{ known_outcome('outcome_status', 'latest_outcome_group', 'last_outcome_group') }} as outcome_group,
+        {{ known_outcome('outcome_status', 'latest_outcome_name', 'last_outcome_name') }} as outcome_name,
+        sum(crime_count)::bigint as crime_count,
+        sum(
+            {{ known_outcome(
+                'outcome_status', 'no_suspect_identified_count', 'last_outcome_no_suspect_identified_count', '0'
+            ) }}
+        )::bigint as no_suspect_identified_count,
+        sum(months_to_outcome_sum) / sum(crime_count) filter (where has_outcome) as mean_months_to_outcome
+    from classified
     group by all
 
 )

@@ -7,7 +7,9 @@
 }}
 
 {#- One row per month x force x self-defined ethnic group x officer-defined ethnicity x age x gender x
-    object x outcome: searches, arrests and finds, so arrest and find rates can be computed at any level. -#}
+    object x outcome: searches, arrests and finds, so arrest and find rates can be computed at any level.
+    Rates divide by the searches whose field was recorded, never by all searches: find rate =
+    object_found_count / outcome_link_known_count, arrest rate = arrest_count / outcome_known_count. -#}
 
 with
 
@@ -34,7 +36,8 @@ final as (
         count(*) as search_count,
         count(*) filter (where is_arrest) as arrest_count,
         count(*) filter (where is_object_found) as object_found_count,
-        count(is_outcome_linked_to_object) as outcome_link_known_count
+        count(is_outcome_linked_to_object) as outcome_link_known_count,
+        count(outcome_source) as outcome_known_count
     from searches
     group by all
 

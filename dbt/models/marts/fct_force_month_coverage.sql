@@ -1,6 +1,20 @@
-{#- One row per force x month x dataset: did the force publish a file, and how many records made it to the
-    marts. A force-month without a file is a gap in the data, never "no crime": dashboards must show it as such.
-    Small (45 forces x months x 3), so a full rebuild each run. -#}
+{#- One row per force x month x dataset of the API's force list: did the force publish a file, how many
+    records reached the marts, and what that makes the force-month (coverage_status). The one owner of the
+    coverage rule: the dashboards, the force_month_coverage check and SQL users all read coverage_status.
+
+    * 'missing': no file, although the force published this dataset in some other loaded month;
+    * 'empty': a file without records;
+    * 'partial': records below half the force's median over its surrounding 12 months (6 before, 6 after,
+      months with records only, at least 2 of them): a file that holds a fraction of the force's usual volume;
+    * 'complete': anything else with records;
+    * 'never': the force published this dataset in no loaded month (e.g. no outcomes from some forces): not
+      expected, so not counted as a hole in trends.
+
+    A force-month without records is a gap in the data, never "no crime". Small (45 forces x months x 3), so
+    a full rebuild each run. -#}
+
+{%- set partial_share = 0.5 %}
+{%- set min_reference_months = 2 %}
 
 with
 
@@ -16,7 +30,9 @@ street as (
     select
         force_id,
         crime_month as file_month,
-        sum(crime_count)::bigint as record_count
+        sum(crime_count)::bigint as record_count,
+        sum(location_missing_count)::bigint as location_missing_count,
+        coalesce(sum(crime_count) filter (where town_name = {{ unknown_label() }}), 0)::bigint as lsoa_missing_count
     from {{ ref('agg_street_crimes_monthly') }}
     group by all
 
@@ -27,7 +43,9 @@ outcomes as (
     select
         force_id,
         outcome_month as file_month,
-        count(*) as record_count
+        count(*) as record_count,
+        null::bigint as location_missing_count,
+        count(*) filter (where town_name = {{ unknown_label() }}) as lsoa_missing_count
     from {{ ref('fct_outcomes') }}
     group by all
 
@@ -38,7 +56,9 @@ searches as (
     select
         force_id,
         search_month as file_month,
-        count(*) as record_count
+        count(*) as record_count,
+        count(*) filter (where latitude is null) as location_missing_count,
+        null::bigint as lsoa_missing_count
     from {{ ref('fct_stop_and_search') }}
     group by all
 
@@ -63,10 +83,9 @@ records as (
 
 ),
 
-final as (
+joined as (
 
     select
-        md5(concat_ws('|', force_files.force_id, force_files.file_month, force_files.dataset_name)) as coverage_key,
         force_files.file_month,
         force_files.force_id,
         force_files.force_name,
@@ -74,13 +93,62 @@ final as (
         force_files.has_file,
         force_files.file_bytes,
         coalesce(records.record_count, 0) as record_count,
-        not force_files.has_file or coalesce(records.record_count, 0) = 0 as is_gap
+        records.location_missing_count,
+        records.lsoa_missing_count
     from force_files
     left join records
         on
             force_files.force_id = records.force_id
             and force_files.file_month = records.file_month
             and force_files.dataset_name = records.dataset_name
+
+),
+
+referenced as (
+
+    select
+        *,
+        median(record_count) filter (where record_count > 0) over surrounding as reference_record_count,
+        count(*) filter (where record_count > 0) over surrounding as reference_month_count,
+        bool_or(has_file) over (partition by force_id, dataset_name) as force_publishes_dataset
+    from joined
+    window surrounding as (
+        partition by force_id, dataset_name
+        order by file_month
+        range between interval 6 month preceding and interval 6 month following
+        exclude current row
+    )
+
+),
+
+final as (
+
+    select
+        md5(concat_ws('|', force_id, file_month, dataset_name)) as coverage_key,
+        file_month,
+        force_id,
+        force_name,
+        dataset_name,
+        has_file,
+        file_bytes,
+        record_count,
+        case
+            when not force_publishes_dataset then 'never'
+            when not has_file then 'missing'
+            when record_count = 0 then 'empty'
+            when
+                reference_month_count >= {{ min_reference_months }}
+                and record_count < {{ partial_share }} * reference_record_count
+                then 'partial'
+            else 'complete'
+        end as coverage_status,
+        reference_record_count,
+        not has_file or record_count = 0 as is_gap,
+        location_missing_count,
+        lsoa_missing_count,
+        location_missing_count / nullif(record_count, 0) as location_missing_share,
+        lsoa_missing_count / nullif(record_count, 0) as lsoa_missing_share
+    from referenced
 
 )
 

@@ -51,8 +51,9 @@ final as (
         searches.is_arrest,
         searches.is_no_further_action,
         searches.is_outcome_linked_to_object,
-        -- a find: the outcome is linked to what was searched for (blank when the force does not say)
-        coalesce(searches.is_outcome_linked_to_object, false) as is_object_found,
+        -- a find: the outcome is linked to what was searched for; null, not false, when the force left the
+        -- field blank (the Met leaves it blank in every row), so find rates divide by the searches that say
+        searches.is_outcome_linked_to_object as is_object_found,
         searches.is_removal_of_more_than_outer_clothing,
         searches.source_file,
         searches.source_row

@@ -2,7 +2,8 @@
 
 {#- One row per street-level crime or anti-social behaviour incident (int_street_crimes: deduplicated, with
     town and force), with its journey: the latest outcome recorded for it in ANY loaded month
-    (int_crime_journeys). A view over the two, so a new month's outcomes change earlier crimes' journeys
+    (int_crime_journeys), and what is known about it (outcome_status: recorded, awaiting, from the street file,
+    or no outcome data published). A view over the two, so a new month's outcomes change earlier crimes' journeys
     without rewriting their wide rows; the published snapshot (publish/marts_snapshot) materialises it once
     per publish, and marts that need only counts read the narrow tables directly. -#}
 
@@ -17,6 +18,26 @@ crimes as (
 journeys as (
 
     select * from {{ ref('int_crime_journeys') }}
+
+),
+
+outcome_files as (
+
+    select * from {{ ref('int_force_outcome_files') }}
+
+),
+
+classified as (
+
+    select
+        journeys.*,
+        {{ outcome_status(
+            'journeys.has_outcome', 'journeys.crime_id is not null', 'journeys.crime_month',
+            'outcome_files.last_outcomes_file_month', 'journeys.last_outcome_name'
+        ) }} as outcome_status
+    from journeys
+    left join outcome_files
+        on journeys.force_id = outcome_files.force_id
 
 ),
 
@@ -41,18 +62,29 @@ final as (
         crimes.latitude,
         crimes.is_location_missing,
         crimes.last_outcome_source,
+        crimes.last_outcome_name,
+        crimes.last_outcome_group,
+        -- null for anti-social behaviour, which has no outcomes
+        journeys.outcome_status,
+        {{ known_outcome('journeys.outcome_status', 'journeys.latest_outcome_name', 'journeys.last_outcome_name') }}
+            as known_outcome_name,
+        {{ known_outcome('journeys.outcome_status', 'journeys.latest_outcome_group', 'journeys.last_outcome_group') }}
+            as known_outcome_group,
         journeys.latest_outcome_name,
         journeys.latest_outcome_group,
         journeys.latest_outcome_month,
         journeys.months_to_outcome,
         coalesce(journeys.has_outcome, false) as has_outcome,
         coalesce(journeys.is_outcome_final, false) as is_outcome_final,
-        coalesce(journeys.is_no_suspect_identified, false) as is_no_suspect_identified,
+        coalesce({{ known_outcome(
+            'journeys.outcome_status', 'journeys.is_no_suspect_identified',
+            'journeys.is_last_outcome_no_suspect_identified', 'false'
+        ) }}, false) as is_no_suspect_identified,
         crimes.published_row_count,
         crimes.source_file,
         crimes.source_row
     from crimes
-    left join journeys
+    left join classified as journeys
         on crimes.street_crime_key = journeys.street_crime_key
 
 )

@@ -12,6 +12,12 @@ crime_types as (
 
 ),
 
+outcome_types as (
+
+    select * from {{ ref('outcome_types') }}
+
+),
+
 renamed as (
 
     select
@@ -31,6 +37,12 @@ renamed as (
         coalesce(crime_types.crime_type_series, source.crime_type) as crime_type_series,
         coalesce(crime_types.is_anti_social_behaviour, false) as is_anti_social_behaviour,
         source.last_outcome_category as last_outcome_source,
+        -- the street file's snapshot of the crime's outcome at publication, in the outcomes' vocabulary
+        coalesce(outcome_types.outcome_name, source.last_outcome_category) as last_outcome_name,
+        case
+            when source.last_outcome_category is not null then coalesce(outcome_types.outcome_group, 'Other')
+        end as last_outcome_group,
+        coalesce(outcome_types.is_no_suspect_identified, false) as is_last_outcome_no_suspect_identified,
         source.context as context_note,
         source.latitude is null as is_location_missing,
         source.source_file,
@@ -38,6 +50,8 @@ renamed as (
     from source
     left join crime_types
         on source.crime_type = crime_types.crime_type_source
+    left join outcome_types
+        on source.last_outcome_category = outcome_types.outcome_source
 
 )
 
