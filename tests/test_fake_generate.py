@@ -42,3 +42,41 @@ def test_archive_layout(tmp_path):
         months = {n.split("/")[0] for n in zf.namelist()}
     assert months == {"2024-02", "2024-03"}
     assert (tmp_path / "api" / "crimes-street-dates.json").exists()
+
+
+def test_the_fake_reproduces_the_real_coverage_patterns():
+    """Each pattern the dashboards must show honestly (issue: unknown is never zero) is in the generated data."""
+    import csv
+    import io
+
+    from police_assets.fake.generate import NO_OUTCOME_FILES, force_publishes
+
+    jan = month_members(seed=1, month="2024-01", scale=20000)
+    feb = month_members(seed=1, month="2024-02", scale=20000)
+    # a force missing a run of months: Greater Manchester publishes nothing in February and March
+    assert "2024-01/2024-01-greater-manchester-street.csv" in jan
+    assert not [n for n in feb if "-greater-manchester-" in n]
+    assert not force_publishes(1, "greater-manchester", "2023-03", "street")
+    # a partial file: Gwent's February street file holds about a quarter of January's rows
+    rows = {
+        m: len(members[f"{m}/{m}-gwent-street.csv"].split(b"\r\n"))
+        for m, members in (("2024-01", jan), ("2024-02", feb))
+    }
+    assert 0.15 < rows["2024-02"] / rows["2024-01"] < 0.35
+    # forces without outcome files; their street rows still carry a Last outcome category, or nothing
+    assert NO_OUTCOME_FILES == ("northern-ireland", "city-of-london")
+    assert not [n for n in jan if n.endswith("-outcomes.csv") and any(f"-{f}-" in n for f in NO_OUTCOME_FILES)]
+    city = list(csv.DictReader(io.StringIO(jan["2024-01/2024-01-city-of-london-street.csv"].decode())))
+    crimes = [r for r in city if r["Crime type"] != "Anti-social behaviour"]
+    assert any(r["Last outcome category"] for r in crimes) and any(not r["Last outcome category"] for r in crimes)
+    # the Met leaves the link column blank in every row; other forces fill it in
+    link = "Outcome linked to object of search"
+    met = list(csv.DictReader(io.StringIO(jan["2024-01/2024-01-metropolitan-stop-and-search.csv"].decode())))
+    assert met and all(r[link] == "" for r in met)
+    others = [
+        r
+        for name, body in jan.items()
+        if name.endswith("-stop-and-search.csv")
+        for r in csv.DictReader(io.StringIO(body.decode()))
+    ]
+    assert any(r[link] in ("True", "False") for r in others)

@@ -11,6 +11,11 @@ It writes what data.police.uk serves: a bulk archive ``data/archive/YYYY-MM.zip`
 * "No Location" rows with empty coordinates and LSOA; Northern Ireland with no LSOA and no outcomes files;
 * LSOA names whose local authority holds apostrophes, hyphens, full stops and commas;
 * forces with no file in some months (a stable ~2 % of force-months, plus no stop and search from NI);
+* the coverage patterns of the real archives, so every page state shows in the demo and the tests: a force
+  missing a run of months (Greater Manchester, every February and March), a partial file (Gwent's
+  February street file holds a quarter of its usual rows), forces that publish no outcome files (Northern
+  Ireland, City of London: their street rows carry "Last outcome category" or nothing), and a force that
+  leaves "Outcome linked to object of search" blank in every row (the Metropolitan Police);
 * stop and search without a force column, ISO UTC timestamps that can fall in the previous month, and
   True/False columns that are blank, True/False or mixed.
 
@@ -277,12 +282,23 @@ def _choices(rng: random.Random, table, k: int) -> list:
     return rng.choices([t[0] for t in table], weights=[t[-1] for t in table], k=k)
 
 
+# The real archives' coverage patterns (see the module docstring), by month of the year so any range shows them.
+NO_OUTCOME_FILES = ("northern-ireland", "city-of-london")
+NO_SEARCH_LINK = ("metropolitan",)
+MISSING_RUN = ("greater-manchester", (2, 3))  # no file at all in these months of every year
+PARTIAL_FILE = ("gwent", 2, 0.25)  # this month of every year, this share of the usual street rows
+
+
 def force_publishes(seed: int, force: str, month: str, dataset: str) -> bool:
     """Whether the fake force published this dataset for the month: ~2 % of force-months are holes."""
-    if dataset == "outcomes" and force == "northern-ireland":
+    if dataset == "outcomes" and force in NO_OUTCOME_FILES:
         return False
     if dataset == "stop-and-search" and force == "northern-ireland":
         return False
+    if force == MISSING_RUN[0] and parse_month(month)[1] in MISSING_RUN[1]:
+        return False
+    if force == PARTIAL_FILE[0] and parse_month(month)[1] == PARTIAL_FILE[1] and dataset == "street":
+        return True  # the partial file is published, whatever the random holes say
     key = "street" if dataset in ("street", "outcomes") else dataset  # street and outcomes go missing together
     return _h(seed, "gap", force, month, key) % 50 != 0
 
@@ -305,8 +321,9 @@ def crimes(seed: int, force_id: str, month: str, scale: int, revision: int = 0) 
     """The street-level records of one force-month, before duplicates are added (cached: outcomes reuse them)."""
     fid, _, _, (lon0, lat0), las = _force(force_id)
     rng = _rng(seed, "street", force_id, month, revision)
-    n = _count(scale, force_id, month, seed)
-    year, _ = parse_month(month)
+    year, month_of_year = parse_month(month)
+    partial = fid == PARTIAL_FILE[0] and month_of_year == PARTIAL_FILE[1]
+    n = _count(scale, force_id, month, seed, share=PARTIAL_FILE[2] if partial else 1.0)
     types = _choices(rng, CRIME_TYPES, n)
     legacy = month < "2013-05"
     outcome_table = OUTCOMES_2013 if year < 2015 else OUTCOMES_MODERN
@@ -365,11 +382,14 @@ def street_rows(seed: int, force_id: str, month: str, scale: int, revision: int 
     rng = _rng(seed, "street-dups", force_id, month, revision)
     rows = []
     for c in crimes(seed, force_id, month, scale, revision):
-        last = (
-            ""
-            if not c.crime_id or c.crime_type == "Anti-social behaviour"
-            else (c.outcome if c.outcome_lag == 0 else UNDER_INVESTIGATION)
-        )
+        if not c.crime_id or c.crime_type == "Anti-social behaviour":
+            last = ""
+        elif c.outcome_lag == 0:
+            last = c.outcome
+        elif c.outcome_lag is None and force_id in NO_OUTCOME_FILES:
+            last = ""  # a force without outcome files leaves it blank where nothing is known yet
+        else:
+            last = UNDER_INVESTIGATION
         row = [*_crime_columns(c, month, name, c.location), c.crime_type, last, ""]
         rows.append(row)
         r = rng.random()
@@ -404,6 +424,7 @@ def stop_and_search_rows(seed: int, force_id: str, month: str, scale: int, revis
     rng = _rng(seed, "sas", force_id, month, revision)
     n = _count(scale, force_id, month, seed, share=0.08)
     mixed_booleans = _h(seed, "boolstyle", force_id) % 3  # 0 blank, 1 True/False, 2 mixed
+    link_blank = force_id in NO_SEARCH_LINK
     rows = []
     for _ in range(n):
         day = 1 + rng.randrange(28)  # 28: valid in every month, enough for a fake
@@ -436,7 +457,7 @@ def stop_and_search_rows(seed: int, force_id: str, month: str, scale: int, revis
                 _choices(rng, LEGISLATION, 1)[0],
                 _choices(rng, OBJECTS, 1)[0],
                 outcome,
-                boolean(0.6 if outcome != "A no further action disposal" else 0.05),
+                "" if link_blank else boolean(0.6 if outcome != "A no further action disposal" else 0.05),
                 boolean(0.03),
             ]
         )

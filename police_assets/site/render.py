@@ -28,10 +28,11 @@ from police_assets.site.pages import PAGE_BUILDERS, Page
 
 LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
 BLURBS = {
-    "crime": "street-level crime and anti-social behaviour by force, town, type and month, with a map",
-    "outcomes": "what happened to the crimes: outcome mix, no suspect identified, time to outcome, awaiting",
+    "crime": "recorded street-level crime by force, town, type and month, with a map; anti-social behaviour apart",
+    "outcomes": "what happened to the crimes: outcome mix, no suspect identified, time to outcome, awaiting, and "
+    "where no outcome data was published",
     "stop-and-search": "who was searched, what for and what happened, by force and over time",
-    "coverage": "which forces published which months: gaps are missing data, not zero crime",
+    "coverage": "which forces published which months, whole or partial: gaps are missing data, not zero crime",
 }
 
 
@@ -138,7 +139,12 @@ def render_site(
             ).fetchall()
         ]
         totals = {
-            "crimes": con.execute("SELECT coalesce(sum(crime_count), 0) FROM agg_street_crimes_monthly").fetchone()[0],
+            "crimes": con.execute(
+                "SELECT coalesce(sum(crime_count), 0) FROM agg_street_crimes_monthly WHERE NOT is_anti_social_behaviour"
+            ).fetchone()[0],
+            "asb": con.execute(
+                "SELECT coalesce(sum(crime_count), 0) FROM agg_street_crimes_monthly WHERE is_anti_social_behaviour"
+            ).fetchone()[0],
             "outcomes": con.execute("SELECT count(*) FROM fct_outcomes").fetchone()[0],
             "searches": con.execute("SELECT count(*) FROM fct_stop_and_search").fetchone()[0],
         }
@@ -169,6 +175,7 @@ def render_site(
     for page in pages:
         spec = {
             "slug": page.slug,
+            "coverage": page.coverage,
             "filters": [{k: v for k, v in f.__dict__.items()} for f in page.filters],
             "kpis": [k.spec() for k in page.kpis],
             "views": [{**v.spec(), "vega": v.chart.to_dict()} for v in page.views],

@@ -1,6 +1,9 @@
 // The dashboards' browser side: decode the page's cubes, read the filters, and for every view filter its
 // cube, sum the measures per group, derive ratios, then hand the rows to the Vega chart, the table
 // alternative and the headline numbers. One code path feeds all three, so they always agree.
+// Unknown is never zero: a ratio whose denominator is 0 reads "not published"; a selection none of whose
+// force-months was published reads "no data"; the page's coverage cube (the marts' coverage_status) says
+// which force-months of the selection are missing or partial, and trend rows carry it so charts mark them.
 // Written against plain browser APIs (no framework): DecompressionStream, Map, template literals.
 "use strict";
 
@@ -16,6 +19,7 @@ async function decodeCube(el) {
 }
 
 function fmt(value, kind) {
+  if (kind === "note") return value || "";
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   if (kind === "pct") return (100 * value).toFixed(1) + "%";
   if (kind === "int") return Math.round(value).toLocaleString("en-GB");
@@ -49,7 +53,46 @@ function rowMask(cube, state, where, ignores, leaveOut) {
   return allowed;
 }
 
-function compute(view, state) {
+// Force-months of the selection by coverage status: every expected one (a force that publishes the dataset),
+// those with no file or an empty one, those partial; per month too. Filters on dimensions the coverage cube
+// lacks (town, crime type) do not apply: coverage is a force's, not a town's.
+function coverageOf(state) {
+  if (!PAGE.coverage) return null;
+  const cube = CUBES[PAGE.coverage];
+  const allowed = Object.entries(rowMask(cube, state, {}, [], {})).map(([d, m]) => [cube.columns[d], m]);
+  const label = (dim, i) => cube.labels[dim][cube.columns[dim][i]];
+  const out = { expected: 0, published: 0, missing: [], partial: [], byMonth: new Map() };
+  for (let i = 0; i < cube.rows; i++) {
+    if (!allowed.every(([col, mask]) => mask[col[i]])) continue;
+    const status = label("status", i);
+    if (status === "never") continue;
+    const month = label("month", i), force = label("force", i);
+    let m = out.byMonth.get(month);
+    if (!m) out.byMonth.set(month, (m = { expected: 0, missing: [], partial: [] }));
+    m.expected += 1;
+    out.expected += 1;
+    if (status === "missing" || status === "empty") { m.missing.push(force); out.missing.push(`${force} ${month}`); }
+    else {
+      out.published += 1;
+      if (status === "partial") { m.partial.push(force); out.partial.push(`${force} ${month}`); }
+    }
+  }
+  return out;
+}
+
+function names(list, most = 5) {
+  return list.slice(0, most).join(", ") + (list.length > most ? ` and ${list.length - most} more` : "");
+}
+
+function monthNote(m) {
+  if (!m) return "";
+  const parts = [];
+  if (m.missing.length) parts.push(`${m.missing.length} of ${m.expected} forces missing: ${names(m.missing)}`);
+  if (m.partial.length) parts.push(`${m.partial.length} of ${m.expected} partial: ${names(m.partial)}`);
+  return parts.join("; ");
+}
+
+function compute(view, state, coverage = null) {
   const cube = CUBES[view.cube];
   const cols = cube.columns;
   const allowed = rowMask(cube, state, view.where, view.ignores || [], view.leave_out || {});
@@ -63,6 +106,7 @@ function compute(view, state) {
   const slot = new Map(); // group key -> index into keys/sums
   const keys = [];
   const sums = view.measures.map(() => []);
+  const matched = []; // cube rows per group: a group with rows but a zero denominator is "not published"
   for (let i = 0; i < cube.rows; i++) {
     let keep = true;
     for (const [col, mask] of masks) if (!mask[col[i]]) { keep = false; break; }
@@ -74,8 +118,10 @@ function compute(view, state) {
       k = keys.length;
       slot.set(key, k);
       keys.push(key);
+      matched.push(0);
       for (const s of sums) s.push(0);
     }
+    matched[k] += 1;
     for (let m = 0; m < measureCols.length; m++) sums[m][k] += measureCols[m][i];
   }
   let rows = keys.map((key, k) => {
@@ -88,7 +134,11 @@ function compute(view, state) {
       row["_" + d] = code;
     }
     view.measures.forEach((m, j) => { row[m] = sums[j][k]; });
-    for (const [name, [num, den]] of Object.entries(view.ratios)) row[name] = row[den] ? row[num] / row[den] : null;
+    row._rows = matched[k];
+    for (const [name, [num, den]] of Object.entries(view.ratios)) {
+      row[name] = row[den] ? row[num] / row[den] : null;
+      if (!row[den]) { row[name + "_unknown"] = true; row[name + "_why"] = "not published: no record of the selection says"; }
+    }
     return row;
   });
   if (view.gaps && view.group.length === 1) {
@@ -109,6 +159,16 @@ function compute(view, state) {
     const [field, desc] = view.sort;
     rows.sort((a, b) => (desc ? (b[field] ?? -1) - (a[field] ?? -1) : (a[field] ?? -1) - (b[field] ?? -1)));
   }
+  if (view.coverage && coverage && view.group.length === 1 && view.group[0] === "month") {
+    for (const row of rows) {
+      const m = coverage.byMonth.get(row.month);
+      row.coverage_note = monthNote(m);
+      row.incomplete = row.coverage_note !== "";
+      row.expected = m ? m.expected : 0;
+      row.missing = m ? m.missing.length : 0;
+      row.partial = m ? m.partial.length : 0;
+    }
+  }
   if (view.positive) rows = rows.filter((r) => r[view.positive] > 0);
   if (view.limit) rows = rows.slice(0, view.limit);
   if (!view.group.length && !rows.length) {
@@ -127,42 +187,106 @@ function renderTable(view, rows) {
   body.replaceChildren(
     ...shown.map((row) => {
       const tr = document.createElement("tr");
-      for (const [field, , kind] of view.columns) {
-        const td = document.createElement(kind === "text" ? "th" : "td");
-        if (kind === "text") td.scope = "row";
-        td.textContent = fmt(row[field], kind);
+      view.columns.forEach(([field, , kind], j) => {
+        const head = kind === "text" && j === 0; // the row's label; any other text column is a plain cell
+        const td = document.createElement(head ? "th" : "td");
+        if (head) td.scope = "row";
+        if (kind === "text" || kind === "note") td.className = "text";
+        td.textContent = row[field + "_unknown"] ? "not published" : fmt(row[field], kind);
         tr.appendChild(td);
-      }
+      });
       return tr;
     }),
   );
   note.textContent = rows.length > shown.length ? `First ${shown.length} of ${rows.length} rows.` : `${rows.length} rows.`;
 }
 
-function fillKpis(state) {
+const NO_FILE = "no file was published for this selection's force-months: see Coverage";
+
+// A headline: a count, or a ratio "of the N ..." (its basis). Nothing published for the selection reads
+// "no data", a ratio whose denominator is 0 reads "not published"; data-value is then empty, never 0.
+function fillKpis(state, coverage) {
+  const nothing = coverage && coverage.expected > 0 && coverage.published === 0;
   for (const kpi of PAGE.kpis) {
     const [row] = compute(kpi, state);
     const el = document.getElementById("kpi-" + kpi.id);
+    const basis = document.getElementById("kpi-basis-" + kpi.id);
     const ratio = Object.keys(kpi.ratios)[0];
-    el.textContent = ratio ? fmt(row[ratio], "pct") : fmt(row[kpi.measures[0]], "int");
-    el.dataset.value = ratio ? row[ratio] ?? "" : row[kpi.measures[0]];
+    let text, value, note = "";
+    if (ratio) {
+      const den = row[kpi.ratios[ratio][1]];
+      value = row[ratio] ?? "";
+      if (row[ratio] !== null) { text = fmt(row[ratio], "pct"); note = (kpi.basis || "").replace("{den}", fmt(den, "int")); }
+      else if (row._rows) { text = "not published"; note = "the forces of this selection did not record it"; }
+      else { text = "no data"; note = nothing ? NO_FILE : "no records in this selection"; }
+    } else {
+      value = row[kpi.measures[0]];
+      text = fmt(value, "int");
+      if (!value && nothing) { text = "no data"; value = ""; note = NO_FILE; }
+    }
+    el.textContent = text;
+    el.dataset.value = value;
+    basis.textContent = note ? ` (${note})` : "";
   }
 }
 
-function fillTable(view, rows) {
+// What the page's selection lacks, above the charts: force-months with no file, or only part of one.
+function fillCoverage(coverage) {
+  const el = document.getElementById("coverage-note");
+  if (!el || !coverage) return;
+  const { expected, missing, partial } = coverage;
+  el.dataset.missing = String(missing.length);
+  el.dataset.partial = String(partial.length);
+  el.dataset.expected = String(expected);
+  el.classList.toggle("incomplete", missing.length + partial.length > 0);
+  if (!expected) { el.textContent = "No force publishes this dataset for the selection."; return; }
+  if (!missing.length && !partial.length) { el.textContent = `All ${expected.toLocaleString("en-GB")} force-months of this selection were published.`; return; }
+  const parts = [];
+  if (missing.length) parts.push(`${missing.length} have no file (${names(missing)})`);
+  if (partial.length) parts.push(`${partial.length} hold only part of the force's usual records (${names(partial)})`);
+  el.textContent = `Of the ${expected.toLocaleString("en-GB")} force-months of this selection, ${parts.join(" and ")}. ` +
+    "The numbers below count only what was published: a gap is not a fall. See Coverage.";
+}
+
+// Under a view: how much of the selection it leaves out (no LSOA, no coordinates, no outcome data).
+function fillLeftOut(view, state) {
+  const spec = view.left_out;
+  if (!spec) return;
+  const base = { cube: spec.cube || view.cube, group: [], ratios: {}, leave_out: {}, ignores: view.ignores || [] };
+  const measure = CUBES[base.cube].measures[0];
+  const [whole] = compute({ ...base, measures: [measure], where: view.where }, state);
+  const [part] = spec.measure
+    ? compute({ ...base, measures: [spec.measure], where: view.where }, state)
+    : compute({ ...base, measures: [measure], where: { ...view.where, ...spec.where } }, state);
+  const n = whole[measure], k = spec.measure ? part[spec.measure] : part[measure];
+  const el = document.getElementById("left-out-" + view.id);
+  el.dataset.value = String(k);
+  el.textContent = n ? `${fmt(k, "int")} of the selection's ${fmt(n, "int")} records (${fmt(k / n, "pct")}) ${spec.text}.` : "";
+}
+
+function fillTable(view, rows, coverage) {
   renderTable(view, rows);
-  document.getElementById("empty-" + view.id).hidden = rows.length > 0;
+  // rows that are all gaps (null) draw an empty frame with a 0 tick: say there is nothing instead
+  const empty = !rows.some((r) => view.measures.some((m) => r[m] !== null && r[m] !== undefined));
+  const note = document.getElementById("empty-" + view.id);
+  note.hidden = !empty;
+  note.textContent = empty && coverage && coverage.expected > 0 && coverage.published === 0
+    ? `No records for this selection: ${NO_FILE}.` : "No records for this selection.";
+  document.getElementById("chart-" + view.id).hidden = empty;
 }
 
 // After a filter change: recompute every KPI and view, refill the tables, hand the charts their new rows.
 async function update() {
   const started = performance.now();
   const state = filterState();
-  fillKpis(state);
+  const coverage = coverageOf(state);
+  fillCoverage(coverage);
+  fillKpis(state, coverage);
   const pending = [];
   for (const view of PAGE.views) {
-    const rows = compute(view, state);
-    fillTable(view, rows);
+    const rows = compute(view, state, coverage);
+    fillTable(view, rows, coverage);
+    fillLeftOut(view, state);
     pending.push(VIEWS[view.id].data(view.id, rows).runAsync());
   }
   await Promise.all(pending);
@@ -188,18 +312,34 @@ function narrowOptions() {
   }
 }
 
+// A selection whose values are all unknown (a force that never records a field: "not published") leaves a
+// scale with nothing to span, and Vega warns "Infinite extent". That is the honest state, not a fault: drop
+// that one warning, pass every other on.
+function quietExtents(base) {
+  const logger = Object.create(base);
+  logger.warn = function (...args) {
+    if (!args.join(" ").includes("Infinite extent")) base.warn(...args);
+    return this;
+  };
+  return logger;
+}
+
 async function main() {
   for (const el of document.querySelectorAll("script[data-cube]")) CUBES[el.dataset.cube] = await decodeCube(el);
   narrowOptions();
   const state = filterState();
-  fillKpis(state);
+  const coverage = coverageOf(state);
+  fillCoverage(coverage);
+  fillKpis(state, coverage);
   // First draw with each view's rows already in the spec (top-level `datasets`): no chart is drawn empty
   // and nothing is computed twice.
   for (const view of PAGE.views) {
-    const rows = compute(view, state);
-    fillTable(view, rows);
+    const rows = compute(view, state, coverage);
+    fillTable(view, rows, coverage);
+    fillLeftOut(view, state);
     const spec = { ...view.vega, datasets: { [view.id]: rows } };
-    VIEWS[view.id] = (await vegaEmbed("#chart-" + view.id, spec, { renderer: "svg", actions: false })).view;
+    const embedded = await vegaEmbed("#chart-" + view.id, spec, { renderer: "svg", actions: false });
+    VIEWS[view.id] = embedded.view.logger(quietExtents(embedded.view.logger()));
   }
   const form = document.getElementById("filters");
   form.addEventListener("change", async () => { narrowOptions(); await update(); });
