@@ -128,6 +128,68 @@ def test_town_of_every_real_lsoa_name(loaded):
     assert {"Bath and North East Somerset", "Babergh", "Bristol"} <= set(towns.values())
 
 
+def test_real_stop_and_search_find_rate_leaves_out_unknown_links(loaded):
+    """The Met leaves "Outcome linked to object of search" blank in every row: its link is unknown, not "not
+    found". The find rate is over the searches whose link was recorded (City of London's, here)."""
+    with duckdb.connect(str(loaded.warehouse), read_only=True) as con:
+        by_force = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT force_id, sum(search_count), sum(object_found_count), sum(outcome_link_known_count) "
+                "FROM marts.agg_stop_and_search_monthly GROUP BY 1"
+            ).fetchall()
+        }
+        (unknown_met,) = con.execute(
+            "SELECT count(*) FROM marts.fct_stop_and_search WHERE force_id = 'metropolitan' AND is_object_found IS NULL"
+        ).fetchone()
+    searches, found, known = by_force["metropolitan"]
+    assert searches > 20000 and known == 0 and found == 0 and unknown_met == searches
+    # City of London and the Met together (the selection the issue describes): over the searches whose link
+    # was recorded the rate is the City's own; over all searches the Met's blank column drags it to a fraction
+    city_searches, city_found, city_known = by_force["city-of-london"]
+    over_known = (city_found + found) / (city_known + known)
+    over_all = (city_found + found) / (city_searches + searches)
+    assert city_known > 1000 and over_known == city_found / city_known and over_all < over_known / 5
+
+
+def test_real_outcomes_unknown_is_never_awaiting(loaded):
+    """City of London published street files without outcome files (2017-12..2018-12): its crimes carry the
+    street file's Last outcome category or "No outcome data published", never "Awaiting an outcome". Thames
+    Valley 2022-01 published all three files: a crime named in the outcomes file takes that outcome."""
+    with duckdb.connect(str(loaded.warehouse), read_only=True) as con:
+        city = dict(
+            con.execute(
+                "SELECT outcome_status, count(*) FROM marts.fct_street_crimes WHERE force_id = 'city-of-london' "
+                "AND crime_month >= '2017-12-01' AND NOT is_anti_social_behaviour GROUP BY 1"
+            ).fetchall()
+        )
+        street_mismatch = con.execute(
+            "SELECT count(*) FROM marts.fct_street_crimes WHERE outcome_status = 'Outcome from the street file' "
+            "AND (known_outcome_name IS DISTINCT FROM last_outcome_name OR latest_outcome_name IS NOT NULL)"
+        ).fetchone()[0]
+        thames = con.execute(
+            """
+            WITH latest AS (
+                SELECT crime_id, arg_max(outcome_name, (outcome_month, is_final_outcome, outcome_name)) AS name
+                FROM marts.fct_outcomes GROUP BY 1)
+            SELECT count(*), count(*) FILTER (WHERE c.outcome_status = 'Outcome recorded' AND c.known_outcome_name = latest.name)
+            FROM marts.fct_street_crimes c JOIN latest USING (crime_id)
+            WHERE c.force_id = 'thames-valley' AND c.crime_month = '2022-01-01'
+            """
+        ).fetchone()
+        agg_city = dict(
+            con.execute(
+                "SELECT outcome_status, sum(crime_count) FROM marts.agg_outcomes_by_crime_type "
+                "WHERE force_id = 'city-of-london' AND crime_month >= '2017-12-01' GROUP BY 1"
+            ).fetchall()
+        )
+    assert "Awaiting an outcome" not in city and city["Outcome from the street file"] > 5000
+    assert set(city) <= {"Outcome from the street file", "No outcome data published"}
+    assert agg_city == city  # the aggregate applies the same rule (one macro)
+    assert street_mismatch == 0
+    assert thames[0] > 100 and thames[1] == thames[0]
+
+
 def test_dashboards_render_the_real_files(loaded):
     """The real files' vocabularies and gaps through publish -> site, then every page in headless Chromium."""
     from police_assets.assets.publish import marts_snapshot
@@ -143,8 +205,13 @@ def test_dashboards_render_the_real_files(loaded):
     from playwright.sync_api import sync_playwright
 
     with duckdb.connect(str(loaded.published_dir / "serving.duckdb"), read_only=True) as con:
-        (crimes,) = con.execute("SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly").fetchone()
+        (crimes,) = con.execute(
+            "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly WHERE NOT is_anti_social_behaviour"
+        ).fetchone()
         (searches,) = con.execute("SELECT count(*) FROM marts.fct_stop_and_search").fetchone()
+        found, link_known = con.execute(
+            "SELECT sum(object_found_count), sum(outcome_link_known_count) FROM marts.agg_stop_and_search_monthly"
+        ).fetchone()
     problems = []
     with sync_playwright() as p:
         browser = launch(p)
@@ -159,7 +226,24 @@ def test_dashboards_render_the_real_files(loaded):
             shown[name] = page.eval_on_selector_all(
                 "[id^=kpi-]", "els => Object.fromEntries(els.map(e => [e.id, e.dataset.value]))"
             )
+        # the Met alone: its find rate is not published (blank in every row), never 0 %
+        page.goto((loaded.published_dir / "site" / "stop-and-search.html").as_uri())
+        page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+        page.select_option("#filter-force", label="metropolitan")
+        page.wait_for_function("Number(document.body.dataset.updates) > 0")
+        met = (page.inner_text("#kpi-kpi_find_rate"), page.get_attribute("#kpi-kpi_find_rate", "data-value"))
+        page.select_option("#filter-force", value="")
+        page.wait_for_function("Number(document.body.dataset.updates) > 1")
+        met_row = next(
+            r
+            for r in page.eval_on_selector_all(
+                "#table-by_force tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.textContent))"
+            )
+            if r[0] == "metropolitan"
+        )
         browser.close()
     assert problems == []
     assert int(shown["crime"]["kpi-kpi_crimes"]) == crimes
     assert int(shown["stop-and-search"]["kpi-kpi_searches"]) == searches
+    assert float(shown["stop-and-search"]["kpi-kpi_find_rate"]) == pytest.approx(found / link_known)
+    assert met == ("not published", "") and met_row[-1] == "not published"
