@@ -422,7 +422,8 @@ def test_trend_points_over_missing_or_partial_force_months_are_marked(open_page,
     storage, _ = built
     flagged = _serving(
         storage,
-        "SELECT strftime(file_month, '%Y-%m'), list(force_name ORDER BY force_name), list(coverage_status) "
+        "SELECT strftime(file_month, '%Y-%m'), list(force_name ORDER BY force_name), "
+        "list(coverage_status ORDER BY force_name) "
         "FROM marts.fct_force_month_coverage WHERE dataset_name = 'street' "
         "AND coverage_status IN ('missing', 'empty', 'partial') GROUP BY 1 ORDER BY 1",
     )

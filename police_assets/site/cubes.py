@@ -14,12 +14,13 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from police_assets.months import month_range
+from police_assets.publish import snapshot_dir
 from police_assets.sqltext import sql_literal
 
 UNKNOWN = "(unknown)"  # the label of a NULL dimension value (no town, no gender, ...)
@@ -35,6 +36,10 @@ class Cube:
     labels: dict[str, list[str]]
     codes: dict[str, list[int]]
     values: dict[str, list[float]]
+    # measures the browser derives on decoding: name -> (a, b) for a - b. A denominator such as "searches whose
+    # link was recorded" mostly equals the whole count; shipping its complement (mostly zeros) instead keeps
+    # the page light, since gzip cannot see that two columns are nearly equal.
+    derived: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -48,6 +53,7 @@ class Cube:
             "labels": self.labels,
             "columns": {**self.codes, **self.values},
             "rows": self.rows,
+            "derived": self.derived,
         }
 
     def encode(self) -> str:
@@ -62,8 +68,9 @@ class Cube:
 
 
 def open_published(published_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per published mart Parquet file: never the live warehouse."""
-    marts = Path(published_dir) / "marts"
+    """An in-memory DuckDB with one view per published mart Parquet file: never the live warehouse. Every view
+    reads the same snapshot (resolved once), even if a publish swaps in a new one meanwhile."""
+    marts = snapshot_dir(published_dir) / "marts"
     files = sorted(marts.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no published marts in {marts}: materialise publish/marts_snapshot first")
@@ -81,6 +88,7 @@ def cube_from_query(
     measures: list[str],
     orders: dict[str, list[str]] | None = None,
     relabel: dict[str, dict[str, str]] | None = None,
+    derived: dict[str, tuple[str, str]] | None = None,
 ) -> Cube:
     """Run ``sql`` (its columns: ``dims`` then ``measures``) and dictionary-encode the dimensions.
 
@@ -117,4 +125,4 @@ def cube_from_query(
     order = sorted(range(len(rows)), key=lambda i: tuple(codes[d][i] for d in dims))
     codes = {d: [c[i] for i in order] for d, c in codes.items()}
     values = {m: [v[i] for i in order] for m, v in values.items()}
-    return Cube(name, dims, measures, labels, codes, values)
+    return Cube(name, dims, measures, labels, codes, values, derived or {})

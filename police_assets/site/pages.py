@@ -109,8 +109,9 @@ class View:
     chart: alt.TopLevelMixin | None = None  # None: a headline number
     columns: list[tuple[str, str, str]] = field(default_factory=list)  # (field, heading, format)
     ignores: list[str] = field(default_factory=list)  # filters this view cannot apply (said in its caption)
-    # What the view leaves out of the selection, said under it: {"text": ..., "where": {dim: label}} (rows of
-    # those labels) or {"text": ..., "measure": m} (a measure counting them); sums measures[0] of the cube.
+    # What the view leaves out of the selection, said under it: {"text": ..., "where": {dim: label}} (its own
+    # groups of those labels), or {"text": ..., "cube": c}: all records of the selection in cube c less the
+    # view's own total (the map: records less those with a point). Sums measures[0].
     left_out: dict | None = None
     # Headline ratios: what the denominator is, "{den}" replaced by its count ("of the {den} searches ...").
     basis: str | None = None
@@ -154,9 +155,9 @@ class Page:
 
 
 GAP_NOTE = (
-    " A month with no records for the selection is a gap in the line, not a zero. A dashed rule marks a month "
-    "where some of the selection's force-months have no file or only part of one (hover it for which), or "
-    "where a rate was not published."
+    " A month with no records for the selection, or a rate nobody recorded, is a gap in the line, not a zero. "
+    "A vermilion triangle marks a month where some of the selection's force-months have no file or only part "
+    "of one (hover it, or see the table, for which)."
 )
 
 
@@ -171,23 +172,14 @@ def _month_x() -> alt.X:
 def _trend(
     view_id: str, title: str, measure: str, label: str, color: str = BLUE, fmt: str = "", width: int = WIDTH
 ) -> alt.LayerChart:
-    """A line per month that breaks at months without records; months the browser flags (``incomplete``: a
-    force-month of the selection missing or partial; ``<measure>_unknown``: a rate nobody recorded) get a
-    dashed rule across the chart and a vermilion triangle, with the reason in the tooltip."""
+    """A line per month that breaks at months without a value (no records, or a rate nobody recorded); a month
+    the browser flags ``incomplete`` (a force-month of the selection missing or partial) gets a vermilion
+    triangle instead of a dot, with the forces in the tooltip. One layer more than a plain line: every layer
+    costs Vega start-up time on every page load."""
     y = alt.Y(f"{measure}:Q", title=label, axis=alt.Axis(format=fmt) if fmt else alt.Axis())
     value = alt.Tooltip(f"{measure}:Q", title=label, format=fmt or ",")
-    flagged = f"datum.incomplete || datum['{measure}_unknown']"
+    flagged = "datum.incomplete"
     base = _named(view_id).encode(x=_month_x())
-    # every month gets a rule, drawn only where flagged: a filtered-out layer with no rows would leave the
-    # shared time scale an infinite extent (Vega warns)
-    rules = (
-        base.transform_calculate(why=f"datum['{measure}_unknown'] ? 'not published' : datum.coverage_note")
-        .mark_rule(color=MUTED, strokeDash=[4, 3], strokeWidth=2)
-        .encode(
-            opacity=alt.condition(flagged, alt.value(1), alt.value(0)),
-            tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip("why:N", title="Data")],
-        )
-    )
     line = base.mark_line(color=color, invalid="break-paths-show-domains").encode(y=y)  # null: a gap
     # null values stay in the scale domains: a selection whose values are all null still has a time axis
     points = base.mark_point(filled=True, size=45, opacity=1, invalid="break-paths-show-domains").encode(
@@ -196,7 +188,7 @@ def _trend(
         shape=alt.condition(flagged, alt.value("triangle-down"), alt.value("circle")),
         tooltip=[alt.Tooltip("month:N", title="Month"), value, alt.Tooltip("coverage_note:N", title="Coverage")],
     )
-    return alt.layer(rules, line, points).properties(title=title, width=width, height=220)
+    return alt.layer(line, points).properties(title=title, width=width, height=220)
 
 
 def _bars(view_id: str, title: str, category: str, cat_label: str, measure: str, label: str, fmt="") -> alt.Chart:
@@ -215,9 +207,12 @@ def _bars(view_id: str, title: str, category: str, cat_label: str, measure: str,
     )
 
 
-def _rate_bars(view_id: str, title: str, category: str, cat_label: str, rate: str, sort_by: str) -> alt.LayerChart:
-    """A rate per category in ``sort_by`` order; a category whose rate nobody recorded reads "not published"
-    where its bar would be, never an empty (0 %) bar."""
+def _rate_bars(
+    view_id: str, title: str, category: str, cat_label: str, rate: str, sort_by: str, say_unknown: bool
+) -> alt.Chart | alt.LayerChart:
+    """A rate per category in ``sort_by`` order. With ``say_unknown``, a category whose rate nobody recorded
+    reads "not published" where its bar would be (a text layer: worth its start-up time where one category
+    alone can be unknown, as a force); otherwise it is an absent bar, and the table says "not published"."""
     # op "max": a layered chart unions its domains, which keeps only count/min/max sorts (one row per category)
     y = alt.Y(f"{category}:N", sort=alt.EncodingSortField(sort_by, op="max", order="descending"), title=None)
     bars = (
@@ -243,10 +238,12 @@ def _rate_bars(view_id: str, title: str, category: str, cat_label: str, rate: st
             tooltip=[alt.Tooltip(f"{category}:N", title=cat_label), alt.Tooltip(f"{rate}_why:N", title="Share")],
         )
     )
+    if not say_unknown:
+        return bars.properties(title=title, width=WIDTH - 200)
     return alt.layer(bars, unknown).properties(title=title, width=WIDTH - 200)
 
 
-def _searches_and_find_rate(view_id: str, category: str, cat_label: str) -> alt.HConcatChart:
+def _searches_and_find_rate(view_id: str, category: str, cat_label: str, say_unknown=False) -> alt.HConcatChart:
     """Searches per category beside the share of them that found what was searched for, in the same order."""
     return _bars(view_id, f"Searches by {cat_label.lower()}", category, cat_label, "searches", "Searches") | _rate_bars(
         view_id,
@@ -255,6 +252,7 @@ def _searches_and_find_rate(view_id: str, category: str, cat_label: str) -> alt.
         cat_label,
         "find_rate",
         "searches",
+        say_unknown,
     )
 
 
@@ -365,11 +363,10 @@ def crime_page(con: duckdb.DuckDBPyConnection) -> Page:
     crimes = cube_from_query(
         con,
         "crimes",
-        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, town_name, {series}, crime_type_name,
-                   sum(crime_count), sum(location_missing_count)
+        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, town_name, {series}, crime_type_name, sum(crime_count)
             FROM agg_street_crimes_monthly GROUP BY ALL""",
         ["month", "force", "town", "series", "type"],
-        ["n", "nolocation"],
+        ["n"],
         orders={"series": [CRIME, ASB]},
         relabel=names,
     )
@@ -466,11 +463,8 @@ def crime_page(con: duckdb.DuckDBPyConnection) -> Page:
                 "Records per grid cell over all published months for the chosen series, force, town and type.",
                 group=["cell"],
                 sort=("n", True),
-                left_out={
-                    "cube": "crimes",
-                    "measure": "nolocation",
-                    "text": "have no coordinates and are not on the map",
-                },
+                # the records of the selection (crimes cube) less those on the map (this view's own rows)
+                left_out={"cube": "crimes", "text": "have no coordinates and are not on the map"},
                 chart=_map("map"),
                 columns=[("cell", "Cell (longitude latitude)", "text"), ("n", "Records", "int")],
                 ignores=["month_from", "month_to"],
@@ -491,13 +485,14 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
         "outcomes",
         f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name, outcome_group,
                    sum(crime_count), sum(no_suspect_identified_count),
-                   sum(crime_count) FILTER (WHERE outcome_status <> '{NOT_PUBLISHED}'),
+                   sum(crime_count) FILTER (WHERE outcome_status = '{AWAITING}'),
                    sum(crime_count) FILTER (WHERE outcome_status = '{NOT_PUBLISHED}')
             FROM agg_outcomes_by_crime_type GROUP BY ALL""",
         ["month", "force", "type", "group"],
-        ["n", "no_suspect", "known", "unpublished"],
+        ["n", "no_suspect", "awaiting", "unpublished"],
         orders={"group": [*OUTCOME_GROUP_ORDER, NOT_PUBLISHED]},
         relabel=names,
+        derived={"known": ("n", "unpublished")},  # crimes with outcome data
     )
     waits = cube_from_query(
         con,
@@ -510,11 +505,10 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
                             CASE WHEN months_to_outcome >= 12 THEN '12+ months'
                                  WHEN months_to_outcome = 1 THEN '1 month'
                                  ELSE months_to_outcome || ' months' END END,
-                   count(*), count(*) FILTER (WHERE outcome_status = '{AWAITING}'),
-                   count(*) FILTER (WHERE outcome_status <> '{NOT_PUBLISHED}')
+                   count(*)
             FROM fct_street_crimes WHERE NOT is_anti_social_behaviour GROUP BY ALL""",
         ["month", "force", "type", "wait"],
-        ["n", "awaiting", "known"],
+        ["n"],
         orders={"wait": [*WAIT_ORDER, NOT_PUBLISHED]},
         relabel=names,
     )
@@ -546,7 +540,7 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
             ),
             View(
                 "kpi_awaiting",
-                "waits",
+                "outcomes",
                 "still awaiting an outcome",
                 f"Share of the selection's {known} with no outcome yet.",
                 measures=["known", "awaiting"],
@@ -609,7 +603,7 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
             ),
             View(
                 "awaiting",
-                "waits",
+                "outcomes",
                 "Share still awaiting an outcome, by crime month",
                 f"Of each month's {known}, the share with no outcome yet." + GAP_NOTE,
                 group=["month"],
@@ -658,15 +652,21 @@ def search_page(con: duckdb.DuckDBPyConnection) -> Page:
     names = {"force": _forces(con)}
     union = " UNION ALL ".join(
         f"""SELECT strftime(search_month, '%Y-%m'), force_id, '{label}', {column},
-                   sum(search_count), sum(arrest_count), sum(object_found_count), sum(outcome_link_known_count),
-                   sum(outcome_known_count)
+                   sum(search_count), sum(arrest_count), sum(object_found_count),
+                   sum(search_count - outcome_link_known_count), sum(search_count - outcome_known_count)
             FROM agg_stop_and_search_monthly GROUP BY ALL"""
         for column, label in SEARCH_BREAKDOWNS.items()
     )
-    measures = ["searches", "arrests", "found", "link_known", "outcome_known"]
     searches = cube_from_query(
-        con, "searches", union, ["month", "force", "breakdown", "value"], measures, relabel=names
+        con,
+        "searches",
+        union,
+        ["month", "force", "breakdown", "value"],
+        ["searches", "arrests", "found", "link_unknown", "outcome_unknown"],
+        relabel=names,
+        derived={"link_known": ("searches", "link_unknown"), "outcome_known": ("searches", "outcome_unknown")},
     )
+    measures = ["searches", "arrests", "found", "link_known", "outcome_known"]
     # Rates over the searches whose field was recorded (the marts' rule): the Met leaves the link blank.
     rates = {"arrest_rate": ("arrests", "outcome_known"), "find_rate": ("found", "link_known")}
     columns = [
@@ -707,7 +707,7 @@ def search_page(con: duckdb.DuckDBPyConnection) -> Page:
             ratios=rates,
             where=whole,
             sort=("searches", True),
-            chart=_searches_and_find_rate("by_force", "force", "Force"),
+            chart=_searches_and_find_rate("by_force", "force", "Force", say_unknown=True),
             columns=[("force", "Force", "text"), *columns],
         ),
     ]

@@ -22,11 +22,12 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from police_assets.publish import LICENCE
 from police_assets.raw_zone import RawMonthMissing, read_manifest
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
+from police_assets.tempfiles import sweep, temp_path
 
-LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
 BLURBS = {
     "crime": "recorded street-level crime by force, town, type and month, with a map; anti-social behaviour apart",
     "outcomes": "what happened to the crimes: outcome mix, no suspect identified, time to outcome, awaiting, and "
@@ -92,7 +93,7 @@ def _filter_context(page: Page) -> list[dict]:
 
 
 def _write(path: Path, text: str) -> int:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temp_path(path)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path.stat().st_size
@@ -128,6 +129,7 @@ def render_site(
     published_dir = Path(published_dir)
     out_dir = Path(out_dir) if out_dir else published_dir / "site"
     out_dir.mkdir(parents=True, exist_ok=True)
+    sweep(out_dir)
     env = _environment()
     con = open_published(published_dir)
     try:

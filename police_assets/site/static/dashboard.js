@@ -15,7 +15,14 @@ const TABLE_ROWS_SHOWN = 200;
 async function decodeCube(el) {
   const bytes = Uint8Array.from(atob(el.textContent.trim()), (c) => c.charCodeAt(0));
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return JSON.parse(await new Response(stream).text());
+  const cube = JSON.parse(await new Response(stream).text());
+  // derived measures (a - b): a denominator travels as its small complement (see Cube.derived in cubes.py)
+  for (const [name, [a, b]] of Object.entries(cube.derived || {})) {
+    const x = cube.columns[a], y = cube.columns[b];
+    cube.columns[name] = x.map((v, i) => v - y[i]);
+    cube.measures.push(name);
+  }
+  return cube;
 }
 
 function fmt(value, kind) {
@@ -95,7 +102,11 @@ function monthNote(m) {
 function compute(view, state, coverage = null) {
   const cube = CUBES[view.cube];
   const cols = cube.columns;
-  const allowed = rowMask(cube, state, view.where, view.ignores || [], view.leave_out || {});
+  // A view that says what it leaves out of its own groups (the unknown town of a ranking) groups them too,
+  // counts them for its note (rows.leftOut), then drops them: one pass over the cube, not three.
+  const spec = view.left_out;
+  const deferred = spec && spec.where && Object.keys(spec.where).every((d) => view.group.includes(d));
+  const allowed = rowMask(cube, state, view.where, view.ignores || [], deferred ? {} : view.leave_out || {});
   const masks = Object.entries(allowed).map(([d, m]) => [cols[d], m]);
   // One number per group: the group's label codes in mixed radix, with flat sum arrays. Measured in
   // headless Chromium: 15 ms to group a 57k-row map cube, where string keys and an object per group took
@@ -153,6 +164,14 @@ function compute(view, state, coverage = null) {
       rows.push(row);
     });
   }
+  let leftOut = null;
+  if (deferred) {
+    const m = view.measures[0];
+    const out = (r) => Object.entries(spec.where).every(([d, label]) => r[d] === label);
+    leftOut = { whole: 0, part: 0 };
+    for (const r of rows) { leftOut.whole += r[m] || 0; if (out(r)) leftOut.part += r[m] || 0; }
+    rows = rows.filter((r) => !out(r));
+  }
   // label order first (months in time order, outcome groups in their order), then the view's own sort
   rows.sort((a, b) => { for (const d of view.group) { if (a["_" + d] !== b["_" + d]) return a["_" + d] - b["_" + d]; } return 0; });
   if (view.sort) {
@@ -177,6 +196,7 @@ function compute(view, state, coverage = null) {
     for (const name of Object.keys(view.ratios)) zero[name] = null;
     rows = [zero];
   }
+  rows.leftOut = leftOut;
   return rows;
 }
 
@@ -248,17 +268,20 @@ function fillCoverage(coverage) {
     "The numbers below count only what was published: a gap is not a fall. See Coverage.";
 }
 
-// Under a view: how much of the selection it leaves out (no LSOA, no coordinates, no outcome data).
-function fillLeftOut(view, state) {
+// Under a view: how much of the selection it leaves out (no LSOA, no coordinates, no outcome data): counted
+// by the view's own pass (rows.leftOut), or as every record of the selection in another cube less the view's
+// own total (the map: the records less those with a point).
+function fillLeftOut(view, state, rows) {
   const spec = view.left_out;
   if (!spec) return;
-  const base = { cube: spec.cube || view.cube, group: [], ratios: {}, leave_out: {}, ignores: view.ignores || [] };
-  const measure = CUBES[base.cube].measures[0];
-  const [whole] = compute({ ...base, measures: [measure], where: view.where }, state);
-  const [part] = spec.measure
-    ? compute({ ...base, measures: [spec.measure], where: view.where }, state)
-    : compute({ ...base, measures: [measure], where: { ...view.where, ...spec.where } }, state);
-  const n = whole[measure], k = spec.measure ? part[spec.measure] : part[measure];
+  let n, k;
+  if (rows.leftOut) ({ whole: n, part: k } = rows.leftOut);
+  else {
+    const measure = CUBES[spec.cube].measures[0], shown = view.measures[0];
+    const base = { cube: spec.cube, group: [], ratios: {}, leave_out: {}, ignores: view.ignores || [], where: view.where };
+    n = compute({ ...base, measures: [measure] }, state)[0][measure];
+    k = n - rows.reduce((sum, r) => sum + (r[shown] || 0), 0);
+  }
   const el = document.getElementById("left-out-" + view.id);
   el.dataset.value = String(k);
   el.textContent = n ? `${fmt(k, "int")} of the selection's ${fmt(n, "int")} records (${fmt(k / n, "pct")}) ${spec.text}.` : "";
@@ -286,7 +309,7 @@ async function update() {
   for (const view of PAGE.views) {
     const rows = compute(view, state, coverage);
     fillTable(view, rows, coverage);
-    fillLeftOut(view, state);
+    fillLeftOut(view, state, rows);
     pending.push(VIEWS[view.id].data(view.id, rows).runAsync());
   }
   await Promise.all(pending);
@@ -302,12 +325,18 @@ function narrowOptions() {
     const cube = CUBES[f.narrow_cube];
     const by = document.getElementById("filter-" + f.narrow_by);
     const byFilter = PAGE.filters.find((x) => x.id === f.narrow_by);
-    const code = cube.labels[byFilter.dim].indexOf(by.value);
-    const keep = new Set();
-    for (let i = 0; i < cube.rows; i++) if (by.value === "" || cube.columns[byFilter.dim][i] === code) keep.add(cube.columns[f.dim][i]);
+    // one flag per label; "All" keeps every label without a pass over the cube
+    const keep = new Uint8Array(cube.labels[f.dim].length);
+    if (by.value === "") keep.fill(1);
+    else {
+      const code = cube.labels[byFilter.dim].indexOf(by.value), byCodes = cube.columns[byFilter.dim];
+      const codes = cube.columns[f.dim];
+      for (let i = 0; i < cube.rows; i++) if (byCodes[i] === code) keep[codes[i]] = 1;
+    }
+    const index = new Map(cube.labels[f.dim].map((label, i) => [label, i]));
     const select = document.getElementById("filter-" + f.id);
     const current = select.value;
-    for (const option of select.options) option.hidden = option.value !== "" && !keep.has(cube.labels[f.dim].indexOf(option.value));
+    for (const option of select.options) option.hidden = option.value !== "" && !keep[index.get(option.value)];
     if (current && select.selectedOptions[0].hidden) select.value = "";
   }
 }
@@ -336,7 +365,7 @@ async function main() {
   for (const view of PAGE.views) {
     const rows = compute(view, state, coverage);
     fillTable(view, rows, coverage);
-    fillLeftOut(view, state);
+    fillLeftOut(view, state, rows);
     const spec = { ...view.vega, datasets: { [view.id]: rows } };
     const embedded = await vegaEmbed("#chart-" + view.id, spec, { renderer: "svg", actions: false });
     VIEWS[view.id] = embedded.view.logger(quietExtents(embedded.view.logger()));
