@@ -79,23 +79,32 @@ class Cursor:
 
     ``last_updated``: the crime-last-updated date whose release has been fully planned;
     ``pending``: run key -> months, for runs requested and not yet seen to succeed;
-    ``attempts``: month -> how many times it has been requested for the current release (for retry run keys).
+    ``attempts``: month -> how many times it has been requested for the current release (for retry run keys);
+    ``retry``: months of runs that failed, kept until a tick requests them again (a tick that cannot reach
+    data.police.uk must not forget them).
     """
 
     last_updated: str | None = None
     pending: dict[str, list[str]] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
+    retry: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, raw: str | None) -> Cursor:
         if not raw:
             return cls()
         body = json.loads(raw)
-        return cls(body.get("last_updated"), body.get("pending", {}), body.get("attempts", {}))
+        return cls(body.get("last_updated"), body.get("pending", {}), body.get("attempts", {}), body.get("retry", []))
 
     def dump(self) -> str:
         return json.dumps(
-            {"last_updated": self.last_updated, "pending": self.pending, "attempts": self.attempts}, sort_keys=True
+            {
+                "last_updated": self.last_updated,
+                "pending": self.pending,
+                "attempts": self.attempts,
+                "retry": self.retry,
+            },
+            sort_keys=True,
         )
 
 

@@ -56,9 +56,9 @@ def loaded_fingerprint(storage: PoliceStorage, month: str) -> str | None:
     return fingerprint({m["name"]: (m["crc32"], m["size"]) for m in raw.members})
 
 
-def settle_pending(instance, cursor: Cursor) -> list[str]:
-    """Forget runs that succeeded; return the months of runs that failed (to request again)."""
-    retry = []
+def settle_pending(instance, cursor: Cursor) -> None:
+    """Forget runs that succeeded; move the months of runs that failed to ``cursor.retry``, where they stay
+    (saved with the cursor, whatever the tick does next) until a tick requests them again."""
     for key, months in list(cursor.pending.items()):
         runs = instance.get_runs(filters=RunsFilter(tags={"dagster/run_key": key}), limit=1)
         if not runs:
@@ -68,8 +68,7 @@ def settle_pending(instance, cursor: Cursor) -> list[str]:
             del cursor.pending[key]
         elif status in (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
             del cursor.pending[key]
-            retry += months
-    return retry
+            cursor.retry = sorted(set(cursor.retry) | set(months))
 
 
 def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> SensorDefinition:
@@ -91,7 +90,7 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
     )
     def release_sensor(context: SensorEvaluationContext, police: DataPoliceUk, storage: PoliceStorage):
         cursor = Cursor.load(context.cursor)
-        retry = settle_pending(context.instance, cursor)
+        settle_pending(context.instance, cursor)
         session = police.session()
         api = police.api(session)
         try:
@@ -101,16 +100,22 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
                 skip_reason=f"data.police.uk did not answer ({exc}); nothing was changed, trying again next tick",
                 cursor=cursor.dump(),
             )
-        if last_updated == cursor.last_updated and not retry:
+        if last_updated == cursor.last_updated and not cursor.retry:
             in_flight = f"; {len(cursor.pending)} run(s) still in flight" if cursor.pending else ""
             return SensorResult(skip_reason=f"no new release since {last_updated}{in_flight}", cursor=cursor.dump())
 
         try:
             latest = api.latest_month()
+        except SourceError as exc:
+            # keep the old last_updated (and any retry): the next tick looks at this release again
+            return SensorResult(
+                skip_reason=f"release {last_updated}: could not tell the newest month ({exc}); retrying next tick",
+                cursor=cursor.dump(),
+            )
+        try:
             with police.open_archive(latest, storage.raw_dir / ".spool", session) as archive:
                 listing = members_by_month(archive.infolist())
         except (SourceError, ArchiveError) as exc:
-            # keep the old last_updated: the next tick looks at this release again
             return SensorResult(
                 skip_reason=f"release {last_updated}: could not read {latest}.zip's directory ({exc}); retrying next tick",
                 cursor=cursor.dump(),
@@ -123,7 +128,10 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
         loaded_fp = {m: fp for m in wanted if (fp := loaded_fingerprint(storage, m))}
         in_flight = {m for months in cursor.pending.values() for m in months}
         plan = plan_release(archive_fp, loaded_fp, wanted, in_flight)
-        retry = [m for m in retry if m in wanted and m not in plan.new and m not in plan.revised]
+        # a failed month is requested again unless this release loads it anyway (new or revised) or it is no
+        # longer wanted; either way it leaves the retry list now, with the cursor this tick saves
+        retry = [m for m in cursor.retry if m in wanted and m not in plan.new and m not in plan.revised]
+        cursor.retry = []
 
         requests = []
         for reason, months in (("new", plan.new), ("revised", plan.revised), ("retry", retry)):

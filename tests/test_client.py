@@ -82,3 +82,45 @@ def test_rate_limiter_lets_a_burst_through_then_keeps_the_rate():
     assert starts[14] >= 0.49
     # and the burst is never exceeded: no 6 starts within one 50 ms interval
     assert all(starts[i + 5] - starts[i] >= 0.049 for i in range(len(starts) - 5))
+
+
+def test_a_long_retry_after_is_capped_and_said(fake_server, monkeypatch, caplog):
+    """Regression: a 429 asking for 100 s made the client sleep 100 s, silently."""
+    import logging
+
+    import police_assets.source.client as client
+
+    monkeypatch.setattr(client, "MAX_RETRY_AFTER", 1.0)
+    fake_server.add_fault("429", count=1, path_contains="/api/forces", seconds=100)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="police_assets.source.client"):
+        assert len(_api(fake_server).forces()) == 45
+    assert time.monotonic() - started < 10
+    assert "Retry-After 100 s; waiting 1 s (capped at 1 s)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "answer,message",
+    [
+        ("<html><body>maintenance</body></html>", "did not return JSON"),
+        ('[{"id": "kent", "name": "Kent Police"}, {"name": "no id"}]', "1 entry without an id or name"),
+        ('[{"id": "kent"}]', "without an id or name"),
+        ('{"forces": []}', "forces: unexpected answer"),
+    ],
+)
+def test_a_malformed_forces_answer_is_a_clear_source_error(fake_site, tmp_path, answer, message):
+    import shutil
+
+    from police_assets.fake.server import FakePoliceServer
+
+    site = tmp_path / "site"
+    shutil.copytree(fake_site / "api", site / "api")
+    (site / "api" / "forces.json").write_text(answer)
+    with FakePoliceServer(site) as server, pytest.raises(SourceError, match=message):
+        _api(server).forces()
+
+
+def test_an_html_page_served_with_200_is_not_json(fake_server):
+    fake_server.add_fault("html", count=1, path_contains="/api/crimes-street-dates")
+    with pytest.raises(SourceError, match="crimes-street-dates did not return JSON"):
+        _api(fake_server).latest_month()

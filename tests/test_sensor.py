@@ -130,7 +130,7 @@ def test_api_failing_skips_the_tick_and_loses_nothing(harness):
     result = harness.tick()
     assert not result.run_requests
     assert "data.police.uk did not answer" in result.skip_reason.skip_message
-    assert harness.cursor in (None, '{"attempts": {}, "last_updated": null, "pending": {}}')
+    assert harness.cursor in (None, '{"attempts": {}, "last_updated": null, "pending": {}, "retry": []}')
     harness.server.state.faults.clear()
     assert [months_of(r) for r in harness.tick().run_requests] == [["2024-02", "2024-03"]]
 
@@ -195,3 +195,43 @@ def test_two_successive_releases_equal_a_clean_load_of_the_second(tmp_path, monk
         assert clean.run(request, assets=all_assets).success
 
     assert _snapshot(live.storage) == _snapshot(clean.storage)
+
+
+def test_a_failed_run_survives_a_tick_that_cannot_reach_the_api(harness):
+    """Regression: the tick after a failed run dropped it from the cursor, then an API error saved that
+    cursor, and every later tick said "no new release": the months were never reloaded."""
+    first = harness.tick().run_requests[0]
+    broken = DataPoliceUk(base_url="http://127.0.0.1:9", retries=0, backoff_factor=0.01)
+    assert not harness.run(first, police=broken).success
+    harness.server.add_fault("500", count=100, path_contains="/api/crime-last-updated")
+    assert "did not answer" in harness.tick().skip_reason.skip_message
+    harness.server.state.faults.clear()
+    harness.server.add_fault("500", count=100, path_contains="/api/crimes-street-dates")
+    assert "could not tell the newest month" in harness.tick().skip_reason.skip_message
+    harness.server.state.faults.clear()
+    retry = harness.tick().run_requests
+    assert [months_of(r) for r in retry] == [["2024-02", "2024-03"]]  # requested again, not forgotten
+    assert harness.run(retry[0]).success
+    assert not harness.tick().run_requests
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "[]",
+        "{not json",
+        '[{"date": "2019-13", "stop-and-search": []}]',
+        '[{"date": "latest", "stop-and-search": []}]',
+        '["2024-03"]',
+        '[{"date": "2024-03", "stop-and-search": "kent"}]',
+    ],
+    ids=["empty", "bad-json", "month-13", "not-a-month", "not-an-object", "forces-not-a-list"],
+)
+def test_a_malformed_months_answer_skips_the_tick_and_loses_nothing(harness, answer):
+    path = harness.site / "api" / "crimes-street-dates.json"
+    good = path.read_text()
+    path.write_text(answer)
+    result = harness.tick()
+    assert not result.run_requests and "crimes-street-dates" in result.skip_reason.skip_message
+    path.write_text(good)
+    assert [months_of(r) for r in harness.tick().run_requests] == [["2024-02", "2024-03"]]

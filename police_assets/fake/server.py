@@ -25,10 +25,13 @@ _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "500" | "truncate" | "slow"
+    # "429" (Retry-After: ``seconds``) | "500" | "html" (200 with an HTML page, as a captive portal or an
+    # outage page serves) | "truncate" (half the body, then the connection closes) | "slow" (``seconds`` per
+    # 64 KiB sent) | "trickle" (256 bytes every ``seconds``)
+    kind: str
     count: int = 1  # how many matching requests it hits
     path_contains: str = ""
-    seconds: float = 0.0  # for "slow": delay per 64 KiB sent
+    seconds: float = 0.0
 
 
 @dataclass
@@ -111,9 +114,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         fault = self.state.take_fault(path)
         if fault and fault.kind == "429":
-            return self._error(429, "Too Many Requests", {"Retry-After": "0"})
+            return self._error(429, "Too Many Requests", {"Retry-After": f"{fault.seconds:.0f}"})
         if fault and fault.kind == "500":
             return self._error(500, "Internal Server Error")
+        if fault and fault.kind == "html":
+            return self._error(200, "<html><body>Service temporarily unavailable</body></html>")
 
         if path.startswith("/api/"):
             file = self.state.root / "api" / f"{path[5:].strip('/')}.json"
@@ -159,13 +164,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with open(file, "rb") as fh:
                 fh.seek(start)
+                step = 256 if fault and fault.kind == "trickle" else 1 << 16
                 while sent < to_send:
-                    chunk = fh.read(min(1 << 16, to_send - sent))
+                    chunk = fh.read(min(step, to_send - sent))
                     if not chunk:
                         break
                     self.wfile.write(chunk)
                     sent += len(chunk)
-                    if fault and fault.kind == "slow":
+                    if fault and fault.kind in ("slow", "trickle"):
+                        self.wfile.flush()
                         time.sleep(fault.seconds)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client hung up (e.g. it closed a stream it no longer needs)

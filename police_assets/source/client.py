@@ -8,6 +8,7 @@ the published one, with a User-Agent that names this project so the operators ca
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from police_assets import __version__
-from police_assets.months import parse_month
+from police_assets.months import InvalidMonth, parse_month
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://data.police.uk"
 USER_AGENT = f"police-assets/{__version__} (+https://github.com/police-data-platform/police-assets)"
@@ -77,12 +80,36 @@ class _RateLimitedAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def make_retry(total: int = 5, backoff_factor: float = 0.5) -> Retry:
-    """Retry 429 and 5xx (honouring Retry-After) and connection/read errors, with exponential backoff.
+# The longest wait a Retry-After may ask for before the client waits this long instead (and says so): a
+# server asking for minutes would otherwise hold a run, silently, for as long as it likes.
+MAX_RETRY_AFTER = 30.0
 
-    With the defaults a request is tried 6 times over about 0.5+1+2+4+8 = 15.5 s before the error surfaces.
+
+class _CappedRetry(Retry):
+    """urllib3's Retry, with Retry-After capped at MAX_RETRY_AFTER and every long wait logged."""
+
+    def get_retry_after(self, response):
+        asked = super().get_retry_after(response)
+        if asked is not None and asked > 1:
+            waited = min(asked, MAX_RETRY_AFTER)
+            log.warning(
+                "%s answered %s with Retry-After %.0f s; waiting %.0f s%s",
+                getattr(response, "geturl", lambda: "the server")(),
+                response.status,
+                asked,
+                waited,
+                f" (capped at {MAX_RETRY_AFTER:.0f} s)" if asked > MAX_RETRY_AFTER else "",
+            )
+            return waited
+        return asked
+
+
+def make_retry(total: int = 5, backoff_factor: float = 0.5) -> Retry:
+    """Retry 429 and 5xx (honouring Retry-After, capped at MAX_RETRY_AFTER) and connection/read errors, with
+    exponential backoff. With the defaults a request is tried 6 times over about 0.5+1+2+4+8 = 15.5 s before
+    the error surfaces (plus any Retry-After waits).
     """
-    return Retry(
+    return _CappedRetry(
         total=total,
         connect=total,
         read=total,
@@ -154,9 +181,18 @@ class PoliceApi:
             raise SourceError(f"crimes-street-dates: unexpected answer {body!r:.200}")
         out = []
         for entry in body:
+            # one bad entry makes the whole answer untrustworthy: a clean SourceError, never a crash
+            if not isinstance(entry, dict):
+                raise SourceError(f"crimes-street-dates: an entry is not an object: {entry!r:.100}")
             month = str(entry.get("date", ""))
-            parse_month(month)
-            out.append(StreetDate(month, list(entry.get("stop-and-search") or [])))
+            try:
+                parse_month(month)
+            except InvalidMonth as exc:
+                raise SourceError(f"crimes-street-dates: {exc}") from None
+            forces = entry.get("stop-and-search") or []
+            if not isinstance(forces, list):
+                raise SourceError(f"crimes-street-dates: {month}'s stop-and-search is not a list: {forces!r:.100}")
+            out.append(StreetDate(month, [str(f) for f in forces]))
         return sorted(out, key=lambda d: d.month, reverse=True)
 
     def latest_month(self) -> str:
@@ -170,4 +206,9 @@ class PoliceApi:
         body = self.get_json("forces")
         if not isinstance(body, list):
             raise SourceError(f"forces: unexpected answer {body!r:.200}")
+        bad = [f for f in body if not isinstance(f, dict) or not f.get("id") or "name" not in f]
+        if bad:
+            raise SourceError(
+                f"forces: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} without an id or name, e.g. {bad[0]!r:.100}"
+            )
         return {str(f["id"]): str(f["name"]) for f in body}
