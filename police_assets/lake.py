@@ -24,6 +24,7 @@ import duckdb
 
 from police_assets.datasets import DatasetSpec
 from police_assets.sqltext import sql_literal
+from police_assets.tempfiles import sweep, temp_path
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ def convert_month(
     out = lake_path(lake_root, spec, month)
     qpath = quarantine_path(lake_root, spec, month)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    sweep(out.parent)  # what a killed conversion of this month left
+    tmp_out = temp_path(out)
     schema = lake_schema(spec)
     con = duckdb.connect()
     try:
@@ -271,13 +273,17 @@ def convert_month(
         # A few rows for the catalogue, from the table in memory (reading them back from the Parquet file in a
         # new connection cost ~45 ms per dataset).
         sample = con.execute(f"SELECT * FROM {source} LIMIT 5").fetchall()
+    except BaseException:
+        tmp_out.unlink(missing_ok=True)  # a failed conversion leaves nothing (a killed one: the next sweep)
+        raise
     finally:
         con.close()
     os.replace(tmp_out, out)
     reasons: dict[str, int] = {}
     if quarantined:
         qpath.parent.mkdir(parents=True, exist_ok=True)
-        tmp_q = qpath.with_name(f".{qpath.name}.tmp-{os.getpid()}")
+        sweep(qpath.parent)
+        tmp_q = temp_path(qpath)
         with open(tmp_q, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(QUARANTINE_COLUMNS)

@@ -7,15 +7,24 @@ files (plain tables, no views that could point back into the live warehouse);
 ``<data>/published/manifest.json``: when, which months, how many rows.
 
 DuckDB allows one read-write process per file and a reader blocks writers, so a dashboard holding the live
-warehouse open would make every run fail. Each file is written beside its final name and renamed in: a reader
-holding the old ``serving.duckdb`` keeps its copy until it reconnects.
+warehouse open would make every run fail.
+
+One snapshot, swapped in whole. Each publish builds a complete snapshot folder
+``published/snapshots/<id>/{marts/, serving.duckdb, manifest.json}`` beside the others, then points the
+symlink ``published/current`` at it with one rename; ``marts``, ``serving.duckdb`` and ``manifest.json`` in
+``published/`` are fixed symlinks through ``current``. So every path a reader opens belongs to one finished
+publish: a crash or a failure mid-publish leaves the previous snapshot in place, and a reader that resolves
+``current`` once (:func:`snapshot_dir`) reads every table from the same publish. The previous snapshot is kept
+until the next publish, for readers still holding it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +32,13 @@ from pathlib import Path
 import duckdb
 
 from police_assets.sqltext import sql_literal
+from police_assets.tempfiles import sweep, temp_path
 
 MARTS_SCHEMA = "marts"
+SNAPSHOTS, CURRENT = "snapshots", "current"
+ENTRIES = ("marts", "serving.duckdb", "manifest.json")  # what a snapshot holds, each linked from published/
+KEEP_SNAPSHOTS = 2  # the current one and the one before, for readers that resolved it just before the swap
+LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 
 @dataclass
@@ -34,14 +48,20 @@ class PublishResult:
     months: list[str]
     serving: Path
     seconds: float
+    snapshot: Path
 
 
-def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> PublishResult:
-    """Export the marts through ``warehouse`` (an open connection) and rebuild ``serving.duckdb`` from them."""
-    started = time.monotonic()
-    published_dir = Path(published_dir)
-    parquet_dir = published_dir / "marts"
-    parquet_dir.mkdir(parents=True, exist_ok=True)
+def snapshot_dir(published_dir: Path) -> Path:
+    """The folder of the current snapshot, resolved once: read every table from here to read one publish."""
+    current = Path(published_dir) / CURRENT
+    if current.is_symlink() or current.is_dir():
+        return current.resolve()
+    return Path(published_dir)  # a published zone from before snapshots: the files sit in it directly
+
+
+def _build(warehouse: duckdb.DuckDBPyConnection, folder: Path, name: str) -> tuple[dict[str, int], list[str]]:
+    """Write the marts as Parquet, the DuckDB copy and the manifest of snapshot ``name`` into ``folder``;
+    returns rows and months."""
     tables = [
         r[0]
         for r in warehouse.execute(
@@ -52,17 +72,12 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
     ]
     if not tables:
         raise RuntimeError(f"the warehouse has no {MARTS_SCHEMA} tables to publish (has dbt run?)")
+    parquet_dir = folder / "marts"
+    parquet_dir.mkdir(parents=True)
     rows = {}
     for table in tables:
-        final = parquet_dir / f"{table}.parquet"
-        tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-        rows[table] = warehouse.execute(
-            f"COPY {MARTS_SCHEMA}.{table} TO {sql_literal(tmp)} (FORMAT parquet)"
-        ).fetchone()[0]
-        os.replace(tmp, final)
-    for stale in parquet_dir.glob("*.parquet"):  # a mart that was dropped from dbt is dropped here too
-        if stale.stem not in rows:
-            stale.unlink()
+        target = sql_literal(parquet_dir / f"{table}.parquet")
+        rows[table] = warehouse.execute(f"COPY {MARTS_SCHEMA}.{table} TO {target} (FORMAT parquet)").fetchone()[0]
     months = (
         [
             r[0]
@@ -75,27 +90,61 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
         if "fct_street_crimes" in rows
         else []
     )
-
-    serving = published_dir / "serving.duckdb"
-    tmp_serving = published_dir / f".serving.duckdb.tmp-{os.getpid()}"
-    tmp_serving.unlink(missing_ok=True)
-    with duckdb.connect(str(tmp_serving)) as con:
+    with duckdb.connect(str(folder / "serving.duckdb")) as con:
         con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
         for table in tables:
-            con.execute(
-                f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({sql_literal(parquet_dir / f'{table}.parquet')})"
-            )
+            source = sql_literal(parquet_dir / f"{table}.parquet")
+            con.execute(f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({source})")
         con.execute("CHECKPOINT")
-    os.replace(tmp_serving, serving)
-
     manifest = {
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshot": name,
         "months": months,
         "tables": rows,
-        "licence": "Contains public sector information licensed under the Open Government Licence v3.0.",
+        "licence": LICENCE,
     }
-    tmp_manifest = published_dir / ".manifest.json.tmp"
-    tmp_manifest.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp_manifest, published_dir / "manifest.json")
-    size = serving.stat().st_size + sum(p.stat().st_size for p in parquet_dir.glob("*.parquet"))
-    return PublishResult(rows, size, months, serving, time.monotonic() - started)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return rows, months
+
+
+def _link(path: Path, target: Path) -> None:
+    """Make ``path`` a symlink to ``target`` (relative), replacing a file, folder or link in one rename where
+    it can (a folder from before snapshots is moved aside first, once)."""
+    if path.is_symlink() and Path(os.readlink(path)) == target:
+        return
+    tmp = temp_path(path)
+    os.symlink(target, tmp)
+    if path.is_dir() and not path.is_symlink():
+        old = temp_path(path, "old")
+        os.rename(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+
+
+def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> PublishResult:
+    """Export the marts through ``warehouse`` (an open connection) as a new snapshot and swap it in."""
+    started = time.monotonic()
+    published_dir = Path(published_dir)
+    snapshots = published_dir / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    sweep(snapshots)  # what a killed publish left
+    sweep(published_dir)
+    name = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+    building = temp_path(snapshots / name)
+    try:
+        rows, months = _build(warehouse, building, name)
+        os.rename(building, snapshots / name)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _link(published_dir / CURRENT, Path(SNAPSHOTS) / name)  # the swap: one rename
+    for entry in ENTRIES:
+        _link(published_dir / entry, Path(CURRENT) / entry)
+    done = snapshots / name
+    older = sorted((p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    for old in [p for p in older if p != done][KEEP_SNAPSHOTS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+    size = sum(p.stat().st_size for p in done.rglob("*") if p.is_file())
+    return PublishResult(rows, size, months, published_dir / "serving.duckdb", time.monotonic() - started, done)

@@ -13,12 +13,12 @@ import logging
 import os
 import shutil
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from police_assets.source.remote_zip import ArchiveError, RemoteArchive
+from police_assets.source.remote_zip import ArchiveError, MemberInfo, RemoteArchive
+from police_assets.tempfiles import sweep, temp_path
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,51 @@ def read_manifest(raw_root: Path, month: str) -> RawMonth:
     return RawMonth(**body, path=str(path.parent))
 
 
+# Limits on what one member may be, checked against the central directory before a byte of data is fetched.
+# A national month's largest file (the Met's street crimes) is tens of MB and CSV deflates 4-6:1; these leave
+# room for growth while refusing a member that would fill the disk or the lake's memory (a zip bomb).
+MAX_MEMBER_BYTES = 1 << 30
+MAX_DEFLATE_RATIO = 100
+
+
+def check_members(
+    members: list[MemberInfo], month: str, max_bytes: int = MAX_MEMBER_BYTES, max_ratio: float = MAX_DEFLATE_RATIO
+) -> None:
+    """Refuse a month whose members could not have come from data.police.uk, naming them (ArchiveError).
+
+    Each member must be ``YYYY-MM/<file>.csv`` with exactly this month's folder and a plain file name (no
+    sub-folder, ``..`` or absolute path: the base name becomes the raw file and the force id); no two may
+    share a name; none may be larger than ``max_bytes`` or inflate more than ``max_ratio`` times. Refusing
+    the whole month, rather than skipping members, keeps the raw zone a faithful copy of the archive: the
+    release sensor compares the two, and a skipped member would read as a revision on every tick.
+    """
+    problems = []
+    seen: dict[str, int] = {}
+    for m in members:
+        folder, _, base = m.name.partition("/")
+        seen[base] = seen.get(base, 0) + 1
+        if (
+            folder != month
+            or not base
+            or "/" in base
+            or "\\" in base
+            or base in (".", "..")
+            or not base.endswith(".csv")
+        ):
+            problems.append(f"{m.name!r}: not a {month}/<file>.csv name")
+        elif m.size > max_bytes:
+            problems.append(f"{m.name}: {m.size:,} bytes, over the limit of {max_bytes:,}")
+        elif m.size > max_ratio * max(m.compressed_size, 1):
+            problems.append(f"{m.name}: inflates {m.size / max(m.compressed_size, 1):,.0f} times, over {max_ratio:g}")
+    problems += [f"{base}: {n} members share this name" for base, n in sorted(seen.items()) if n > 1]
+    if problems:
+        raise ArchiveError(
+            f"{month}: the archive holds members that cannot be data.police.uk files, so nothing of the month "
+            f"was loaded: {'; '.join(problems[:10])}"
+            + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+        )
+
+
 def fetch_month(
     archive: RemoteArchive,
     month: str,
@@ -81,9 +126,10 @@ def fetch_month(
     members = archive.members_matching(lambda name: name.startswith(f"{month}/") and name.endswith(".csv"))
     if not members:
         raise ArchiveError(f"{archive.url} holds no files for {month}")
+    check_members(members, month)
     stats_before = (archive.stats.bytes_fetched, archive.stats.requests)
     started = time.monotonic()
-    tmp = raw_root / f".month={month}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp = temp_path(month_dir(raw_root, month))
     tmp.mkdir()
     try:
         records = []
@@ -136,7 +182,7 @@ def fetch_month(
 def _swap_in(tmp: Path, final: Path) -> None:
     """Put the finished folder ``tmp`` at ``final``, replacing an older copy (two renames, then delete)."""
     if final.exists():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        old = temp_path(final, "old")
         os.rename(final, old)
         os.rename(tmp, final)
         shutil.rmtree(old, ignore_errors=True)
@@ -145,9 +191,6 @@ def _swap_in(tmp: Path, final: Path) -> None:
 
 
 def clean_stale(raw_root: Path) -> int:
-    """Remove leftovers of interrupted fetches (``.month=*.tmp-*`` / ``.old-*``); returns how many."""
-    n = 0
-    for p in Path(raw_root).glob(".month=*"):
-        shutil.rmtree(p, ignore_errors=True)
-        n += 1
-    return n
+    """Remove leftovers of interrupted fetches whose process is gone (a fetch in progress in another run is
+    left alone); returns how many."""
+    return len(sweep(raw_root))

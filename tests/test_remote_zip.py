@@ -1,5 +1,6 @@
 import logging
 import shutil
+import time
 import zipfile
 
 import pytest
@@ -79,7 +80,7 @@ def test_a_span_that_breaks_off_is_resumed_from_where_it_stopped(fake_server, fa
     assert len(spans) == 2
     (a, b0), (c, b1) = (tuple(int(x) for x in r.range[6:].split("-")) for r in spans)
     assert b0 == b1  # same end: the rest of the planned span
-    assert a < c <= a + spans[0].body_bytes  # resumed near where it broke off, not from the start
+    assert c == a + spans[0].body_bytes  # resumed exactly where it broke off: nothing fetched twice
 
 
 def test_a_span_that_always_breaks_off_fails_cleanly_and_leaves_no_half_month(fake_server, tmp_path):
@@ -164,3 +165,82 @@ def test_a_corrupt_member_fails_the_parallel_extract_with_its_name_and_leaves_no
             with pytest.raises(ArchiveError, match=info.filename):
                 fetch_month(archive, "2024-02", tmp_path / "raw", {}, [])
     assert list((tmp_path / "raw").iterdir()) == []
+
+
+# --- hostile archives: refused before a byte of data is fetched, naming the members ------------------------
+
+
+def _info(name, size=1000, compressed=250):
+    from police_assets.source.remote_zip import MemberInfo
+
+    return MemberInfo(name, size, compressed, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("2024-01/../2024-01-evil-street.csv", "not a 2024-01/<file>.csv name"),
+        ("2024-01//abs/2024-01-abs2-street.csv", "not a 2024-01/<file>.csv name"),
+        ("2024-01/sub/2024-01-kent-street.csv", "not a 2024-01/<file>.csv name"),
+        ("2024-01/..", "not a 2024-01/<file>.csv name"),
+        ("2024-01/2024-01-kent-street.csv\\..\\x.csv", "not a 2024-01/<file>.csv name"),
+    ],
+)
+def test_member_names_that_are_not_plain_files_of_the_month_are_refused(name, reason):
+    from police_assets.raw_zone import check_members
+
+    good = _info("2024-01/2024-01-kent-street.csv")
+    with pytest.raises(ArchiveError, match="nothing of the month was loaded") as err:
+        check_members([good, _info(name)], "2024-01")
+    assert reason in str(err.value) and repr(name) in str(err.value)
+    check_members([good], "2024-01")  # the month alone is fine
+
+
+def test_duplicate_names_huge_members_and_zip_bombs_are_refused():
+    from police_assets.raw_zone import check_members
+
+    dup = [_info("2024-01/2024-01-kent-street.csv"), _info("2024-01/2024-01-kent-street.csv")]
+    with pytest.raises(ArchiveError, match="2024-01-kent-street.csv: 2 members share this name"):
+        check_members(dup, "2024-01")
+    with pytest.raises(ArchiveError, match="over the limit"):
+        check_members([_info("2024-01/2024-01-kent-street.csv", size=2 << 30, compressed=1 << 30)], "2024-01")
+    with pytest.raises(ArchiveError, match="inflates 1,000 times"):
+        check_members([_info("2024-01/2024-01-kent-street.csv", size=1_000_000, compressed=1000)], "2024-01")
+
+
+def test_a_hostile_archive_loads_nothing_of_the_month_and_names_the_member(tmp_path):
+    from police_assets.datasets import STREET
+    from police_assets.fake.generate import csv_bytes, write_archive
+
+    body = csv_bytes(
+        STREET.header, [["a" * 64, "2024-01", "K", "K", "", "", "No Location", "", "", "Burglary", "", ""]]
+    )
+    members = {
+        "2024-01/2024-01-kent-street.csv": body,
+        "2024-01/../2024-01-evil-street.csv": body,
+        "2024-01/2024-01-bomb-street.csv": b"0" * (4 << 20),  # 4 MiB of one byte: deflates ~1000:1
+    }
+    write_archive(tmp_path / "site", "2024-01", members)
+    with FakePoliceServer(tmp_path / "site") as server:
+        with RemoteArchive(_session(), archive_url(server.url, "2024-01"), tmp_path) as archive:
+            with pytest.raises(ArchiveError) as err:
+                fetch_month(archive, "2024-01", tmp_path / "raw", {}, [])
+        fetched = server.bytes_sent(ARCHIVE.replace("2024-03", "2024-01"))
+    assert "'2024-01/../2024-01-evil-street.csv'" in str(err.value) and "2024-01-bomb-street.csv: inflates" in str(
+        err.value
+    )
+    assert not (tmp_path / "raw" / "month=2024-01").exists()
+    assert fetched < 64 * 1024  # the tail with the directory only: no member data was fetched
+
+
+def test_a_trickling_server_is_given_up_on_in_bounded_time(fake_server, tmp_path):
+    """Regression: a span trickled at 200 B/s held the run for 239 s. A response may take at most
+    max(timeout, bytes / MIN_BYTES_PER_SECOND); then a clear error, not retried."""
+    from police_assets.source.remote_zip import ArchiveTooSlow
+
+    fake_server.add_fault("trickle", count=100, path_contains=ARCHIVE, seconds=0.05)  # ~5 KB/s
+    started = time.monotonic()
+    with pytest.raises(ArchiveTooSlow, match="too slowly"):
+        RemoteArchive(_session(), archive_url(fake_server.url, "2024-03"), tmp_path, timeout=1)
+    assert time.monotonic() - started < 10
+    assert len([r for r in fake_server.requests if r.path == ARCHIVE]) == 1  # a stalled server is not retried

@@ -23,8 +23,9 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
     description=(
         "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
         "`published/marts/`, the same tables in `published/serving.duckdb` (open it read-only any time, even "
-        "during a run), and `published/manifest.json` (months, rows, licence). Rebuilt after every run; files "
-        "are swapped in atomically."
+        "during a run), and `published/manifest.json` (months, rows, licence). Rebuilt after every run as a "
+        "whole snapshot (`published/snapshots/<id>/`) and swapped in with one rename of `published/current`, so "
+        "readers never see tables from two runs."
     ),
 )
 def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
@@ -40,6 +41,7 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
             "bytes": result.bytes,
             "data_months": months_metadata(result.months),
             "serving_file": MetadataValue.path(str(result.serving)),
+            "snapshot": MetadataValue.path(str(result.snapshot)),
             "rows": markdown_table(["table", "rows"], sorted(result.tables.items())),
             "duration_s": round(result.seconds, 2),
         }

@@ -28,6 +28,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -44,6 +45,10 @@ TAIL_BYTES = 65536 + 22
 # A gap this small between two wanted members is read and thrown away rather than opening a new request.
 MAX_SKIP_BYTES = 1 << 20
 STREAM_RETRIES = 3
+# The slowest a response may arrive once it has had ``timeout`` seconds: a span of N bytes may take
+# max(timeout, N / MIN_BYTES_PER_SECOND) seconds in all. A server that trickles (a few bytes within every
+# read timeout) would otherwise hold a run for as long as it likes.
+MIN_BYTES_PER_SECOND = 50_000
 READ_CHUNK = 1 << 16
 
 _CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -55,6 +60,10 @@ _CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError)
 
 class ArchiveError(RuntimeError):
     """The archive could not be read: truncated, corrupt, or not there."""
+
+
+class ArchiveTooSlow(ArchiveError):
+    """A response arrived too slowly (see MIN_BYTES_PER_SECOND): not retried, a stalled server stays stalled."""
 
 
 @dataclass
@@ -81,6 +90,7 @@ class HttpRangeFile(io.RawIOBase):
         self._stream: requests.Response | None = None
         self._stream_pos = 0
         self._stream_end = 0  # exclusive
+        self._stream_start, self._stream_deadline = 0, 0.0
         self._extents: list[tuple[int, int]] = []
         self._buffers: list[tuple[int, bytearray]] = []  # prefetched spans: (start, bytes)
         self.size, self._tail_start, self._tail = self._fetch_tail()
@@ -205,7 +215,9 @@ class HttpRangeFile(io.RawIOBase):
                 )
             start, end, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
             try:
-                data = _read_body(resp, end - start + 1, self.url)
+                data = _read_body(resp, end - start + 1, self.url, self._deadline(end - start + 1))
+            except ArchiveTooSlow:
+                raise
             except ArchiveError as exc:
                 if attempt == STREAM_RETRIES:
                     raise
@@ -224,6 +236,10 @@ class HttpRangeFile(io.RawIOBase):
             resp.close()
             raise ArchiveError(f"{self.url}: server did not honour Range bytes={pos}-{end - 1}")
         self._stream, self._stream_pos, self._stream_end = resp, pos, int(m.group(2)) + 1
+        self._stream_start, self._stream_deadline = pos, self._deadline(self._stream_end - pos)
+
+    def _deadline(self, nbytes: int) -> float:
+        return time.monotonic() + max(self.timeout, nbytes / MIN_BYTES_PER_SECOND)
 
     def _close_stream(self) -> None:
         if self._stream is not None:
@@ -244,16 +260,23 @@ class HttpRangeFile(io.RawIOBase):
                     self._raw_read(min(self._pos - self._stream_pos, READ_CHUNK))
                 want = min(n, self._stream_end - self._pos)
                 parts, got = [], 0
-                while got < want:
-                    chunk = self._raw_read(want - got)
-                    parts.append(chunk)
-                    got += len(chunk)
+                try:
+                    while got < want:
+                        chunk = self._raw_read(want - got)
+                        parts.append(chunk)
+                        got += len(chunk)
+                except _StreamBroken:
+                    if not got:
+                        raise
+                    # keep what arrived: the caller reads on, and the next request starts where this one broke
+                    self._close_stream()
+                    log.warning("%s: response broke off at byte %d; resuming from there", self.url, self._pos + got)
                 return b"".join(parts)
             except _StreamBroken as exc:
                 self._close_stream()
                 if attempt == STREAM_RETRIES:
                     raise ArchiveError(
-                        f"{self.url}: the response broke off at byte {self._stream_pos} "
+                        f"{self.url}: the response broke off at byte {self._pos} "
                         f"{STREAM_RETRIES + 1} times ({exc}); giving up"
                     ) from exc
                 log.warning("%s: response broke off at byte %d (%s); re-requesting", self.url, self._pos, exc)
@@ -262,13 +285,22 @@ class HttpRangeFile(io.RawIOBase):
     def _raw_read(self, n: int) -> bytes:
         assert self._stream is not None
         try:
-            chunk = self._stream.raw.read(min(n, READ_CHUNK), decode_content=False)
+            # read1: what has arrived (one socket read), so a trickle is timed chunk by chunk, not per 64 KiB
+            chunk = self._stream.raw.read1(min(n, READ_CHUNK), decode_content=False)
         except Exception as exc:  # urllib3 ProtocolError / IncompleteRead / timeouts mid-body
             raise _StreamBroken(str(exc)) from exc
         if not chunk:
             raise _StreamBroken("connection closed before the promised bytes arrived")
         self._stream_pos += len(chunk)
         self.stats.bytes_fetched += len(chunk)
+        if time.monotonic() > self._stream_deadline:
+            got = self._stream_pos - self._stream_start
+            self._close_stream()
+            raise ArchiveTooSlow(
+                f"{self.url}: bytes {self._stream_start}-{self._stream_end - 1} arrive too slowly "
+                f"({got:,} of {self._stream_end - self._stream_start:,} in the time allowed, under "
+                f"{MIN_BYTES_PER_SECOND:,} bytes/s); giving up rather than waiting on a stalled server"
+            )
         return chunk
 
 
@@ -284,16 +316,25 @@ class _StreamBroken(Exception):
     pass
 
 
-def _read_body(resp: requests.Response, expected: int, url: str) -> bytes:
-    """The whole (small) body; what arrived is left on ``resp._police_bytes`` so it is counted either way."""
+def _read_body(resp: requests.Response, expected: int, url: str, deadline: float) -> bytes:
+    """The whole (small) body by ``deadline`` (monotonic clock); what arrived is left on
+    ``resp._police_bytes`` so it is counted either way."""
     parts, got = [], 0
     try:
         while got < expected:
-            chunk = resp.raw.read(min(READ_CHUNK, expected - got), decode_content=False)
+            chunk = resp.raw.read1(min(READ_CHUNK, expected - got), decode_content=False)
             if not chunk:
                 break
             parts.append(chunk)
             got += len(chunk)
+            if time.monotonic() > deadline:
+                resp.close()
+                raise ArchiveTooSlow(
+                    f"{url}: the response arrives too slowly ({got:,} of {expected:,} bytes in the time allowed, "
+                    f"under {MIN_BYTES_PER_SECOND:,} bytes/s); giving up rather than waiting on a stalled server"
+                )
+    except ArchiveTooSlow:
+        raise
     except Exception as exc:  # urllib3 ProtocolError / IncompleteRead mid-body
         raise ArchiveError(f"{url}: response broke off after {got} of {expected} bytes: {exc}") from exc
     finally:

@@ -1,0 +1,54 @@
+"""Files and folders written beside their final names, and the sweep that removes what a killed writer left.
+
+Every stage writes ``.<final name>.tmp-<pid>-<random>`` and renames it into place, so a reader never sees a
+half-written file. A temp name carries its writer's process id: :func:`sweep` removes only leftovers whose
+writer is gone, so two runs at once (Dagster allows two) never delete each other's work in progress, and a run
+killed mid-write leaves nothing behind once the next run in that folder starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+_TEMP = re.compile(r"^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]{8}$")
+
+
+def temp_path(final: str | os.PathLike, kind: str = "tmp") -> Path:
+    """A sibling of ``final`` for this process to write and rename in (``kind`` "old" for a replaced copy)."""
+    final = Path(final)
+    return final.with_name(f".{final.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def writer_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a recycled id counts as alive: the leftover waits a sweep)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temp files and folders in ``folder`` whose writer is gone; returns what was removed."""
+    folder = Path(folder)
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(".*"):
+        match = _TEMP.match(path.name)
+        if not match or writer_alive(int(match.group(1))):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
