@@ -18,10 +18,15 @@ from police_assets.assets.warehouse import force_files, warehouse_assets
 from police_assets.checks import force_month_coverage, newest_published_month_loaded
 from police_assets.project import dbt_project
 from police_assets.resources import DataPoliceUk, PoliceDbtCliResource, PoliceStorage
+from police_assets.runs import wait_for_slots_without_spinning
 from police_assets.sensors import build_monthly_schedule, build_release_sensor
 
-# dbt from the same environment as this Python: works in an un-activated venv, under cron and the daemon.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dbt from the same environment as this Python (works in an un-activated venv, under cron and the daemon),
+# through police-dbt, which stops dbt if the run's process dies (police_assets.dbt_guard).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("police-dbt"))
+
+# A step blocked on the warehouse pool sleeps between checks instead of spinning (see police_assets.runs).
+wait_for_slots_without_spinning()
 
 storage = PoliceStorage.from_env()
 storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets

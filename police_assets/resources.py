@@ -11,20 +11,38 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from police_assets import config, warehouse
+from police_assets import config, runs, warehouse
 from police_assets.source.client import PoliceApi, archive_url, make_session
 from police_assets.source.remote_zip import RemoteArchive
 
 
 class PoliceStorage(ConfigurableResource):
-    """The data folder (raw zone, lake, published files) and the DuckDB warehouse file."""
+    """The data folder (raw zone, lake, published files) and the DuckDB warehouse file.
+
+    Every asset of a run uses it, and the in-process executor sets it up once, before any step asks for the
+    ``duckdb`` pool's slot: so that is where a run registers itself and frees the slots of dead runs
+    (police_assets.runs).
+    """
 
     data_dir: str
     warehouse_path: str = ""  # empty: <data_dir>/warehouse.duckdb
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        run_id = context.run.run_id if context.run else None
+        if context.instance is None or not run_id:
+            return  # a sensor or schedule evaluation, or a direct call: no run to register
+        runs.register_run(context.instance, run_id)
+        for dead in runs.reap_dead_runs(context.instance, run_id):
+            context.log.warning(f"run {dead}'s process is gone: marked it failed and freed its slots")
+        if holders := [r for r in runs.slot_holders(context.instance, warehouse.WAREHOUSE_POOL) if r != run_id]:
+            context.log.info(
+                f"the warehouse writer slot (pool {warehouse.WAREHOUSE_POOL!r}) is held by run {', '.join(holders)}: this "
+                "run's warehouse steps wait for it (Step blocked by limit...) and go on when it is released"
+            )
 
     @classmethod
     def from_env(cls) -> PoliceStorage:

@@ -21,6 +21,10 @@ from police_assets.lake import lake_schema
 
 log = logging.getLogger(__name__)
 
+# Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
+# there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
+WAREHOUSE_POOL = "duckdb"
+
 SCHEMA = "landing"  # not "warehouse": that is the catalog name of warehouse.duckdb, and DuckDB finds it ambiguous
 LOCK_RETRIES = 8  # 0.1 s doubling: about 25 s of waiting for another process's lock before failing
 

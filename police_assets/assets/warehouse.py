@@ -17,11 +17,14 @@ from police_assets.lake import lake_path
 from police_assets.partitions import monthly_partitions
 from police_assets.raw_zone import RawMonth, read_manifest
 from police_assets.resources import PoliceStorage
-from police_assets.warehouse import FORCE_FILES, LoadResult, load_force_files, load_month, table_name
-
-# Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
-# there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
-WAREHOUSE_POOL = "duckdb"
+from police_assets.warehouse import (
+    FORCE_FILES,
+    WAREHOUSE_POOL,
+    LoadResult,
+    load_force_files,
+    load_month,
+    table_name,
+)
 
 
 def warehouse_asset_spec(spec: DatasetSpec) -> AssetSpec:
