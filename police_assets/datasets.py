@@ -158,7 +158,14 @@ DATASETS_BY_NAME = {d.name: d for d in DATASETS}
 LINEAGE_COLUMNS = (
     Column("", "force_id", description="The force id from the file name, e.g. 'avon-and-somerset'."),
     Column("", "source_file", description="The archive member the row came from."),
-    Column("", "source_row", description="1-based line number of the row in that file (the header is line 1)."),
+    Column(
+        "",
+        "source_row",
+        description=(
+            "1-based CSV record number of the row in that file (the header is record 1): its line number, unless "
+            "an earlier quoted field spans lines."
+        ),
+    ),
 )
 
 
