@@ -28,8 +28,17 @@ from police_assets.warehouse import table_name
 def newest_published_month_loaded(
     context: AssetCheckExecutionContext, police: DataPoliceUk, storage: PoliceStorage
 ) -> AssetCheckResult:
+    schema, table = table_name(DATASETS[0]).split(".")
     with storage.connect_warehouse(read_only=True) as con:
-        newest = con.execute(f"SELECT strftime(max(month), '%Y-%m') FROM {table_name(DATASETS[0])}").fetchone()[0]
+        # a warehouse that has loaded nothing yet (a first run that stopped early) has no table: say so plainly
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+        newest = (
+            con.execute(f"SELECT strftime(max(month), '%Y-%m') FROM {table_name(DATASETS[0])}").fetchone()[0]
+            if exists
+            else None
+        )
     try:
         published = police.api().latest_month()
     except SourceError as exc:
@@ -44,7 +53,8 @@ def newest_published_month_loaded(
         passed=lag == 0,
         severity=AssetCheckSeverity.ERROR,
         description=(
-            f"newest loaded {newest}, newest published {published}" + (f": {lag} month(s) behind" if lag else "")
+            f"newest loaded {newest or 'none: nothing loaded yet'}, newest published {published}"
+            + (f": {lag} month(s) behind" if lag else "")
         ),
         metadata={"newest_loaded_month": newest or "none", "newest_published_month": published, "months_behind": lag},
     )

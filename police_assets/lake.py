@@ -93,12 +93,22 @@ def quarantine_path(lake_root: Path, spec: DatasetSpec, month: str) -> Path:
     return Path(lake_root) / "_quarantine" / spec.name / f"month={month}" / "quarantine.csv"
 
 
+MAX_HEADER_CHARS = 4096  # a real header is under 300 characters; a file without a line break is not a CSV
+
+
 def read_header(path: Path) -> list[str]:
-    """The header row of a CSV, tolerant of CRLF/LF and a UTF-8 BOM."""
+    """The header row of a CSV, tolerant of CRLF/LF and a UTF-8 BOM. Reads at most MAX_HEADER_CHARS: a file
+    whose first line is longer (no line break at all, say) is a HeaderMismatch naming it, not a csv error."""
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        row = next(csv.reader(fh), None)
-    if row is None:
+        line = fh.readline(MAX_HEADER_CHARS + 1)
+    if not line:
         raise HeaderMismatch(f"{path.name}: the file is empty (no header row)")
+    if len(line) > MAX_HEADER_CHARS:
+        raise HeaderMismatch(f"{path.name}: no header row (the first line runs past {MAX_HEADER_CHARS} characters)")
+    try:
+        row = next(csv.reader([line]))
+    except csv.Error as exc:
+        raise HeaderMismatch(f"{path.name}: the header row is not CSV ({exc})") from exc
     return [h.strip() for h in row]
 
 

@@ -207,3 +207,28 @@ def test_padding_is_trimmed_exactly_as_duckdb_trim_does(tmp_path):
 )
 def test_share_cores(jobs, cores, plan):
     assert share_cores(jobs, cores) == plan
+
+
+def test_a_file_without_line_breaks_is_a_header_mismatch_naming_it(tmp_path):
+    """Regression: a member of one endless line (a zip bomb of zeros) crashed the lake with csv's bare "field
+    larger than field limit", naming no file."""
+    bomb = tmp_path / "2024-01-kent-street.csv"
+    bomb.write_bytes(b"0" * (1 << 20))
+    with pytest.raises(HeaderMismatch, match="2024-01-kent-street.csv: no header row"):
+        check_header(bomb, STREET)
+
+
+def test_source_row_is_the_csv_record_number_across_a_quoted_newline(tmp_path):
+    """As documented: source_row numbers records (header = 1), so a quoted field holding a line break makes
+    the next row's source_row one less than its line number."""
+    lines = [
+        STREET_HEADER,
+        _street_row("a" * 64),
+        '"b",2024-01,F,F,,,"On or near A\r\nB",,,Drugs,,',
+        _street_row("c" * 64),
+    ]
+    path = _write(tmp_path / "2024-01-kent-street.csv", lines)
+    convert_month(STREET, "2024-01", [SourceFile(path, "kent", "2024-01/2024-01-kent-street.csv")], tmp_path / "lake")
+    rows = _rows(next((tmp_path / "lake").rglob("data.parquet")))
+    assert [(r["crime_id"], r["source_row"]) for r in rows] == [("a" * 64, 2), ("b", 3), ("c" * 64, 4)]
+    assert rows[1]["location"] == "On or near A\r\nB" or rows[1]["location"].replace("\r", "") == "On or near A\nB"

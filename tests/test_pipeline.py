@@ -165,9 +165,33 @@ def test_a_dataset_that_fails_stops_alone_and_the_step_names_it(storage, police)
     )
     assert not result.success
     failure = result.get_step_failure_events()[0].event_specific_data.error.message
-    assert "lake/stop_and_search 2024-02" in failure and bad.name in failure and "Search type" in failure
-    assert "street_crimes" not in failure and "outcomes" not in failure
+    error, hint = failure.split("; the other datasets were converted")
+    assert "lake/stop_and_search 2024-02" in error and bad.name in error and "Search type" in error
+    assert "street_crimes" not in error and "outcomes" not in error
     done = {e.asset_key for e in result.get_asset_materialization_events()}
     assert done == {AssetKey(["lake", "street_crimes"]), AssetKey(["lake", "outcomes"])}
     assert instance.get_materialized_partitions(AssetKey(["lake", "outcomes"])) == {"2024-02"}
     assert not (storage.lake_dir / "stop_and_search" / "month=2024-02" / "data.parquet").exists()
+
+    # the failure says how to load the other datasets; doing what it says loads them
+    from dagster import AssetSelection
+
+    selected = hint.split("--select '")[1].split("'")[0]
+    assert selected == "lake/street_crimes,warehouse/street_crimes,lake/outcomes,warehouse/outcomes"
+    keys = [AssetKey(k.split("/")) for k in selected.split(",")]
+    follow = materialize(
+        INGEST_ASSETS[1:3],
+        resources=_resources(storage, police),
+        partition_key="2024-02",
+        instance=instance,
+        selection=AssetSelection.assets(*keys),
+    )
+    assert follow.success
+    with duckdb.connect(str(storage.warehouse), read_only=True) as con:
+        loaded = {
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'landing'"
+            ).fetchall()
+        }
+    assert {"street_crimes", "outcomes"} <= loaded and "stop_and_search" not in loaded

@@ -109,6 +109,14 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
                     f"{result.quarantined} quarantined, {len(missing)} forces absent, {result.seconds:.1f}s"
                 )
     metadata = {spec.name: _lake_metadata(spec, done[spec.name]) for spec in specs if spec.name not in failed}
+    if failed and len(failed) < len(specs):
+        # Dagster runs no step downstream of a failed one, so nothing of this run reaches the warehouse; say how
+        # to load the datasets that did convert
+        good = ",".join(f"lake/{name},warehouse/{name}" for name in metadata)
+        failed["next"] = (
+            f"the other datasets were converted; to load them without the failed one, materialise "
+            f"--select '{good}' for the same months, then the marts"
+        )
     yield from stage_results("lake", metadata, failed)
 
 
