@@ -262,8 +262,9 @@ function fillCoverage(coverage) {
   if (!expected) { el.textContent = "No force publishes this dataset for the selection."; return; }
   if (!missing.length && !partial.length) { el.textContent = `All ${expected.toLocaleString("en-GB")} force-months of this selection were published.`; return; }
   const parts = [];
-  if (missing.length) parts.push(`${missing.length} have no file (${names(missing)})`);
-  if (partial.length) parts.push(`${partial.length} hold only part of the force's usual records (${names(partial)})`);
+  const verb = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  if (missing.length) parts.push(`${verb(missing.length, "has", "have")} no file (${names(missing)})`);
+  if (partial.length) parts.push(`${verb(partial.length, "holds", "hold")} only part of the force's usual records (${names(partial)})`);
   el.textContent = `Of the ${expected.toLocaleString("en-GB")} force-months of this selection, ${parts.join(" and ")}. ` +
     "The numbers below count only what was published: a gap is not a fall. See Coverage.";
 }
