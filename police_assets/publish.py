@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from police_assets.sqltext import sql_literal
-from police_assets.tempfiles import sweep, temp_path
+from police_assets.tempfiles import swap_in, sweep, temp_path
 
 MARTS_SCHEMA = "marts"
 SNAPSHOTS, CURRENT = "snapshots", "current"
@@ -114,13 +114,7 @@ def _link(path: Path, target: Path) -> None:
         return
     tmp = temp_path(path)
     os.symlink(target, tmp)
-    if path.is_dir() and not path.is_symlink():
-        old = temp_path(path, "old")
-        os.rename(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, path)
+    swap_in(tmp, path)
 
 
 def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> PublishResult:

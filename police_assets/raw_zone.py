@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from police_assets.source.remote_zip import ArchiveError, MemberInfo, RemoteArchive
-from police_assets.tempfiles import sweep, temp_path
+from police_assets.tempfiles import swap_in, sweep, temp_path
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +160,7 @@ def fetch_month(
         body = asdict(raw)
         body.pop("path")
         (tmp / MANIFEST).write_text(json.dumps(body, indent=1))
-        _swap_in(tmp, month_dir(raw_root, month))
+        swap_in(tmp, month_dir(raw_root, month))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -177,17 +176,6 @@ def fetch_month(
         raw.bytes_fetched / 1e6,
     )
     return raw
-
-
-def _swap_in(tmp: Path, final: Path) -> None:
-    """Put the finished folder ``tmp`` at ``final``, replacing an older copy (two renames, then delete)."""
-    if final.exists():
-        old = temp_path(final, "old")
-        os.rename(final, old)
-        os.rename(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, final)
 
 
 def clean_stale(raw_root: Path) -> int:

@@ -52,3 +52,17 @@ def sweep(folder: str | os.PathLike) -> list[Path]:
             path.unlink(missing_ok=True)
         removed.append(path)
     return removed
+
+
+def swap_in(new: str | os.PathLike, final: str | os.PathLike) -> None:
+    """Put ``new`` (a finished folder, file or symlink) at ``final``. A file or link there is replaced in one
+    rename; a folder is moved aside first and deleted after (two renames: for a moment there is no ``final``,
+    never a half-written one)."""
+    new, final = Path(new), Path(final)
+    if final.is_dir() and not final.is_symlink():
+        old = temp_path(final, "old")
+        os.rename(final, old)
+        os.rename(new, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, final)

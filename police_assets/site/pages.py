@@ -344,6 +344,12 @@ def _months_filters() -> list[Filter]:
     ]
 
 
+def _share(kpi_id: str, cube: str, title: str, description: str, ratio: tuple[str, str], basis: str, **kw) -> View:
+    """A headline share ``part / whole`` that says what it is a share of (``basis``, "{den}" the whole)."""
+    part, whole = ratio
+    return View(kpi_id, cube, title, description, measures=[whole, part], ratios={"share": ratio}, basis=basis, **kw)
+
+
 def _coverage_cube(con: duckdb.DuckDBPyConnection, dataset: str, names: dict) -> Cube:
     """Force-months of one dataset by coverage status (the mart's rule), for a page's notes and trend marks."""
     return cube_from_query(
@@ -529,33 +535,30 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
         filters=[Filter("force", "force", "Force"), Filter("type", "type", "Crime type"), *_months_filters()],
         kpis=[
             View("kpi_crimes", "outcomes", "crimes (excluding ASB)", "Crimes in the selection.", measures=["n"]),
-            View(
+            _share(
                 "kpi_no_suspect",
                 "outcomes",
                 "closed with no suspect identified",
                 f"Share of the selection's {known} whose latest outcome says no suspect was identified.",
-                measures=["known", "no_suspect"],
-                ratios={"share": ("no_suspect", "known")},
-                basis="of the {den} " + known,
+                ("no_suspect", "known"),
+                "of the {den} " + known,
             ),
-            View(
+            _share(
                 "kpi_awaiting",
                 "outcomes",
                 "still awaiting an outcome",
                 f"Share of the selection's {known} with no outcome yet.",
-                measures=["known", "awaiting"],
-                ratios={"share": ("awaiting", "known")},
-                basis="of the {den} " + known,
+                ("awaiting", "known"),
+                "of the {den} " + known,
             ),
-            View(
+            _share(
                 "kpi_unpublished",
                 "outcomes",
                 "with no outcome data published",
                 "Share of the selection's crimes whose force published no outcome for them (no file), left out "
                 "of the shares above.",
-                measures=["n", "unpublished"],
-                ratios={"share": ("unpublished", "n")},
-                basis="of the {den} crimes",
+                ("unpublished", "n"),
+                "of the {den} crimes",
             ),
         ],
         views=[
@@ -746,26 +749,24 @@ def search_page(con: duckdb.DuckDBPyConnection) -> Page:
             View(
                 "kpi_searches", "searches", "searches", "Searches in the selection.", measures=["searches"], where=whole
             ),
-            View(
+            _share(
                 "kpi_arrest_rate",
                 "searches",
                 "ended in arrest",
                 "Share of the selection's searches with an outcome recorded that ended in an arrest.",
-                measures=["outcome_known", "arrests"],
-                ratios={"share": ("arrests", "outcome_known")},
+                ("arrests", "outcome_known"),
+                "of the {den} searches with an outcome recorded",
                 where=whole,
-                basis="of the {den} searches with an outcome recorded",
             ),
-            View(
+            _share(
                 "kpi_find_rate",
                 "searches",
                 "found what was searched for",
                 "Share of the selection's searches, of those whose link was recorded, whose outcome was linked to "
                 "the object of the search.",
-                measures=["link_known", "found"],
-                ratios={"share": ("found", "link_known")},
+                ("found", "link_known"),
+                "of the {den} searches whose link was recorded",
                 where=whole,
-                basis="of the {den} searches whose link was recorded",
             ),
         ],
         views=views,

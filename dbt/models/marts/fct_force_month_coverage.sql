@@ -44,8 +44,9 @@ outcomes as (
         force_id,
         outcome_month as file_month,
         count(*) as record_count,
+        -- location shares are street's (what the crime pages map and rank): a plain count stays cheap here
         null::bigint as location_missing_count,
-        count(*) filter (where town_name = {{ unknown_label() }}) as lsoa_missing_count
+        null::bigint as lsoa_missing_count
     from {{ ref('fct_outcomes') }}
     group by all
 
@@ -57,7 +58,7 @@ searches as (
         force_id,
         search_month as file_month,
         count(*) as record_count,
-        count(*) filter (where latitude is null) as location_missing_count,
+        null::bigint as location_missing_count,
         null::bigint as lsoa_missing_count
     from {{ ref('fct_stop_and_search') }}
     group by all
