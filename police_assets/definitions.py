@@ -50,7 +50,7 @@ defs = Definitions(
         "police": DataPoliceUk.from_env(),
         "dbt": PoliceDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
-    # In-process: steps run one after another in the run's process (no per-step re-import, 2-5 s each), which
+    # In-process: steps run one after another in the run's process (no per-step re-import of the code), which
     # also keeps them from being parallel DuckDB writers within a run.
     executor=in_process_executor,
 )

@@ -5,8 +5,8 @@ as one table) and ``<data>/lake/_quarantine/<dataset>/month=YYYY-MM/quarantine.c
 parsed. Columns are the spec's snake_case names, typed, plus ``force_id`` from the file name and ``source_file``
 and ``source_row`` for lineage.
 
-Why DuckDB with a fixed schema: ``read_csv`` with declared VARCHAR columns and no sniffing is 3-4x faster than
-``union_by_name`` sniffing, and parses each file once. The header is checked in Python first against the
+Why DuckDB with a fixed schema: ``read_csv`` with declared VARCHAR columns and no sniffing is several times faster
+than ``union_by_name`` sniffing (docs/benchmarks.md), and parses each file once. The header is checked in Python first against the
 contract in :mod:`police_assets.datasets`, so a changed header fails loudly instead of shifting columns.
 """
 
@@ -138,7 +138,7 @@ def _typed_select(spec: DatasetSpec, month: str) -> tuple[str, str]:
         # TRIM(c), cheaper: DuckDB's TRIM copies every value, and almost none needs it. It strips Unicode space
         # separators (U+0020, U+00A0, ...), of which ASCII has only ' ': so an ASCII value needs it only with a
         # space at either end, and any other value (length in characters <> in bytes) goes through TRIM.
-        # Same values as TRIM; 0.2 s less CPU on the street and outcomes of a national month (1.76 -> 1.56 s).
+        # Same values as TRIM, less CPU (docs/benchmarks.md); tests/test_lake.py checks it against TRIM itself.
         trimmed = (
             f"CASE WHEN c{i} LIKE ' %' OR c{i} LIKE '% ' OR strlen(c{i}) <> length(c{i}) THEN TRIM(c{i}) ELSE c{i} END"
         )
@@ -212,10 +212,10 @@ def convert_month(
             # while scanning, so that a row's force, member and line are list lookups later, not a join.
             index_cases = " ".join(f"WHEN {sql_literal(str(f.path))} THEN {i}" for i, f in enumerate(ordered))
             # One parallel scan of all the month's files, parsed, typed and checked in the same pass (a VARCHAR
-            # staging table and a window over it cost 2x here). The temp table keeps insertion order
+            # staging table and a window over it cost twice as much). The temp table keeps insertion order
             # (preserve_insertion_order), so its rowid numbers rows in file order: the same numbers as
-            # read_csv(...) WITH ORDINALITY (checked on a 507k-row national month, 2 threads), which cost
-            # 0.5 s more on that month. Rows DuckDB rejects (wrong field count, bad quoting) go to the rejects
+            # read_csv(...) WITH ORDINALITY (checked on a 507k-row national month, 2 threads), which is
+            # slower. Rows DuckDB rejects (wrong field count, bad quoting) go to the rejects
             # tables with their line number and are added back into the numbering below.
             con.execute(f"""
                 CREATE TEMP TABLE typed AS
@@ -263,8 +263,8 @@ def convert_month(
             """)
             names = ", ".join(n for n, _ in schema)
             # Rows come out in file order as scanned: a scan, a filter and list lookups keep insertion order
-            # (tests/test_lake.py checks it on 12 files and 4 threads). The join to a file table and the ORDER BY
-            # this replaces cost 0.17 s of the street month's 0.95 s. The count of earlier rejects is a
+            # (tests/test_lake.py checks it on 12 files and 4 threads). No join to a file table and no ORDER BY
+            # on this path: they cost a sixth of the street month's conversion. The count of earlier rejects is a
             # correlated subquery, which DuckDB runs as a join that does not keep the order: then sort.
             order = " ORDER BY source_file, source_row" if has_rejects else ""
             source = f"(SELECT {names} FROM placed WHERE reason = ''{order})"
@@ -280,8 +280,8 @@ def convert_month(
             source = "lake"  # no files this month: an empty file with the full schema
         # Snappy (DuckDB's default) rather than zstd: half the write time here, for files ~25 % larger.
         rows = con.execute(f"COPY {source} TO {sql_literal(str(tmp_out))} (FORMAT parquet)").fetchone()[0]
-        # A few rows for the catalogue, from the table in memory (reading them back from the Parquet file in a
-        # new connection cost ~45 ms per dataset).
+        # A few rows for the catalogue, from the table in memory: reading them back from the Parquet file would
+        # open a new connection per dataset.
         sample = con.execute(f"SELECT * FROM {source} LIMIT 5").fetchall()
     except BaseException:
         tmp_out.unlink(missing_ok=True)  # a failed conversion leaves nothing (a killed one: the next sweep)

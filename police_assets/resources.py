@@ -117,9 +117,9 @@ class DataPoliceUk(ConfigurableResource):
 class PoliceDbtCliResource(DbtCliResource):
     """``DbtCliResource`` that knows dbt's version without running ``dbt --version``.
 
-    dagster-dbt starts ``dbt --version`` (a 2 s subprocess here) before every dbt command to learn the version.
-    Our dbt executable always comes from this same virtualenv (see definitions.DBT_EXECUTABLE), so the installed
-    dbt-core package's version is the same answer. ``_cli_version`` is private to dagster-dbt: pinned at 0.29.27,
+    dagster-dbt starts ``dbt --version`` (a slow subprocess: docs/benchmarks.md) before every dbt command to
+    learn the version. Our dbt executable always comes from this same virtualenv (see definitions.DBT_EXECUTABLE),
+    so the installed dbt-core package's version is the same answer. ``_cli_version`` is private to dagster-dbt: pinned at 0.29.27,
     and covered by every test that runs dbt.
     """
 

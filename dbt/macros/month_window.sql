@@ -20,9 +20,8 @@
 
 {#- The same test as in_month_window, written as `column in (date '2024-01-01', ...)` when the window is at most
     five years of months. Why: DuckDB estimates a range filter at a fixed fraction of the table but an IN list
-    from the column's distinct count, and the estimate picks the build side of a hash join. Matching a month's
-    ~350k touched Crime IDs against 13M crimes took 0.96 s with the range (it hashed the 13M) and 0.52 s with
-    the list (bench warehouse, 37 national months). -#}
+    from the column's distinct count, and the estimate picks the build side of a hash join. With the range, matching a
+    month's touched Crime IDs against every crime hashed all the crimes instead of the IDs (docs/benchmarks.md). -#}
 {% macro in_month_list(column) -%}
     {%- set count = window_month_count() -%}
     {%- if 0 < count <= 60 -%}

@@ -70,8 +70,8 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
 )
 def lake(context: AssetExecutionContext, storage: PoliceStorage):
     """One step for the selected datasets: each month's datasets are converted side by side, a share of the cores
-    each (on 2 cores: two conversions of one DuckDB thread, 1.13 s for a national month against 1.47 s one after
-    another on two threads; DuckDB's parallel CSV scan does not keep two cores busy).
+    each (on 2 cores: two conversions of one DuckDB thread beat one after another on two threads, since
+    DuckDB's parallel CSV scan does not keep two cores busy; docs/benchmarks.md).
 
     A dataset that fails (a header off the contract, say) stops there and the others go on; their
     materialisations are reported, then the step fails naming every failed dataset and month.

@@ -120,7 +120,7 @@ def cube_from_query(
         col = [0 if r[k] is None else r[k] for r in rows]
         values[m] = [int(v) if float(v).is_integer() else round(float(v), 4) for v in col]
     # Rows in code order, first dimension first: the code columns become long runs and gzip shrinks the
-    # national cubes 3-4x (bench/site.py: 6.5 -> 1.8 bytes a row for the crime cube). It also makes the
+    # national cubes several times over (docs/benchmarks.md). It also makes the
     # page byte-identical for the same marts, whatever order the query returned.
     order = sorted(range(len(rows)), key=lambda i: tuple(codes[d][i] for d in dims))
     codes = {d: [c[i] for i in order] for d, c in codes.items()}

@@ -70,8 +70,8 @@ COVERAGE_STATUS = {
 }
 COVERAGE_ORDER = [label for label, _ in COVERAGE_STATUS.values()]
 # Map cells: about 3.4 km east-west x 5.6 km north-south in England and Wales. Why not finer: the map draws one
-# mark per cell. With national-size data (bench/site.py), 0.02-degree cells made ~29k marks that took 0.58 s
-# to draw; 0.05 makes ~5.5k marks drawn in 0.15 s, and still ~150 cells over one force.
+# mark per cell, and drawing time grows with the marks (0.02-degree cells made five times as many on national
+# data: docs/benchmarks.md); 0.05 still gives ~150 cells over one force.
 GRID_DEGREES = 0.05
 
 

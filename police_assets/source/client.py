@@ -49,7 +49,7 @@ class RateLimiter:
     10 by default), as a virtual schedule: each start takes the next slot ``1/per_second`` after the previous
     one, and may run up to ``burst - 1`` slots early. ``burst=1`` spaces every start evenly. Why a burst at all:
     a month needs four calls (street dates, forces, the archive's tail, its span), and spacing them evenly
-    cost 0.3 s of a 4 s national month on the local fake server.
+    was a measurable share of a national month's load (docs/benchmarks.md).
     """
 
     def __init__(self, per_second: float, burst: int = 10):

@@ -468,8 +468,8 @@ class RemoteArchive:
 
         The members' spans are fetched into memory first (one streaming request each, as with
         :meth:`open_members`), then ``workers`` threads inflate and write members side by side: zlib, the
-        CRC-32 and file writes release the GIL. On a national month (42 MB of deflate, 185 MB of CSV) that
-        took ``fetch_month`` from 0.69 s to 0.49 s (docs/benchmarks.md). zipfile still checks every member's
+        CRC-32 and file writes release the GIL, so a month's raw step uses both cores (docs/benchmarks.md).
+        zipfile still checks every member's
         CRC-32; a bad one raises :class:`ArchiveError` naming the member.
         """
         ordered = sorted(members, key=lambda m: m.header_offset)

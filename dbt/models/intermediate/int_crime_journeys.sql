@@ -16,8 +16,8 @@
     the crimes OF the window (the pre-hook removed their old rows), every earlier crime an outcome of the window
     refers to, and every crime whose latest outcome came from a window month (a revised release may have
     removed it). The rows are narrow, so a month's ~300k changed journeys of earlier crimes are a delete and an
-    append of a few columns, not an update of the wide crime rows (which cost 5 s a month on a national
-    warehouse: DuckDB rewrites the updated columns of every row group they touch). -#}
+    append of a few columns, not an update of the wide crime rows (DuckDB rewrites the updated columns
+    of every row group they touch: docs/benchmarks.md, design 2). -#}
 
 {%- set crime_columns = 'street_crime_key, crime_id, crime_month, force_id, crime_type_name, last_outcome_name, '
     ~ 'last_outcome_group, is_last_outcome_no_suspect_identified' %}
