@@ -126,17 +126,17 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
     sweep(snapshots)  # what a killed publish left
     sweep(published_dir)
     name = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
-    building = temp_path(snapshots / name)
+    done = snapshots / name
+    building = temp_path(done)
     try:
         rows, months = _build(warehouse, building, name)
-        os.rename(building, snapshots / name)
+        os.rename(building, done)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
     _link(published_dir / CURRENT, Path(SNAPSHOTS) / name)  # the swap: one rename
     for entry in ENTRIES:
         _link(published_dir / entry, Path(CURRENT) / entry)
-    done = snapshots / name
     older = sorted((p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     for old in [p for p in older if p != done][KEEP_SNAPSHOTS - 1 :]:
         shutil.rmtree(old, ignore_errors=True)

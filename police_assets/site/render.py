@@ -140,13 +140,13 @@ def render_site(
                 "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM agg_street_crimes_monthly ORDER BY 1"
             ).fetchall()
         ]
+        crimes, asb = con.execute(
+            "SELECT coalesce(sum(crime_count) FILTER (WHERE NOT is_anti_social_behaviour), 0), "
+            "coalesce(sum(crime_count) FILTER (WHERE is_anti_social_behaviour), 0) FROM agg_street_crimes_monthly"
+        ).fetchone()
         totals = {
-            "crimes": con.execute(
-                "SELECT coalesce(sum(crime_count), 0) FROM agg_street_crimes_monthly WHERE NOT is_anti_social_behaviour"
-            ).fetchone()[0],
-            "asb": con.execute(
-                "SELECT coalesce(sum(crime_count), 0) FROM agg_street_crimes_monthly WHERE is_anti_social_behaviour"
-            ).fetchone()[0],
+            "crimes": crimes,
+            "asb": asb,
             "outcomes": con.execute("SELECT count(*) FROM fct_outcomes").fetchone()[0],
             "searches": con.execute("SELECT count(*) FROM fct_stop_and_search").fetchone()[0],
         }

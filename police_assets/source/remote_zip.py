@@ -65,6 +65,12 @@ class ArchiveError(RuntimeError):
 class ArchiveTooSlow(ArchiveError):
     """A response arrived too slowly (see MIN_BYTES_PER_SECOND): not retried, a stalled server stays stalled."""
 
+    def __init__(self, what: str, got: int, total: int):
+        super().__init__(
+            f"{what} arrive too slowly ({got:,} of {total:,} bytes in the time allowed, under "
+            f"{MIN_BYTES_PER_SECOND:,} bytes/s); giving up rather than waiting on a stalled server"
+        )
+
 
 @dataclass
 class FetchStats:
@@ -297,9 +303,9 @@ class HttpRangeFile(io.RawIOBase):
             got = self._stream_pos - self._stream_start
             self._close_stream()
             raise ArchiveTooSlow(
-                f"{self.url}: bytes {self._stream_start}-{self._stream_end - 1} arrive too slowly "
-                f"({got:,} of {self._stream_end - self._stream_start:,} in the time allowed, under "
-                f"{MIN_BYTES_PER_SECOND:,} bytes/s); giving up rather than waiting on a stalled server"
+                f"{self.url}: bytes {self._stream_start}-{self._stream_end - 1}",
+                got,
+                self._stream_end - self._stream_start,
             )
         return chunk
 
@@ -329,10 +335,7 @@ def _read_body(resp: requests.Response, expected: int, url: str, deadline: float
             got += len(chunk)
             if time.monotonic() > deadline:
                 resp.close()
-                raise ArchiveTooSlow(
-                    f"{url}: the response arrives too slowly ({got:,} of {expected:,} bytes in the time allowed, "
-                    f"under {MIN_BYTES_PER_SECOND:,} bytes/s); giving up rather than waiting on a stalled server"
-                )
+                raise ArchiveTooSlow(f"{url}: the response's bytes", got, expected)
     except ArchiveTooSlow:
         raise
     except Exception as exc:  # urllib3 ProtocolError / IncompleteRead mid-body

@@ -222,10 +222,13 @@ function renderTable(view, rows) {
 
 const NO_FILE = "no file was published for this selection's force-months: see Coverage";
 
+// The selection expects force-months, and not one of them was published: its counts are "no data", not 0.
+const nothingPublished = (coverage) => Boolean(coverage && coverage.expected > 0 && coverage.published === 0);
+
 // A headline: a count, or a ratio "of the N ..." (its basis). Nothing published for the selection reads
 // "no data", a ratio whose denominator is 0 reads "not published"; data-value is then empty, never 0.
 function fillKpis(state, coverage) {
-  const nothing = coverage && coverage.expected > 0 && coverage.published === 0;
+  const nothing = nothingPublished(coverage);
   for (const kpi of PAGE.kpis) {
     const [row] = compute(kpi, state);
     const el = document.getElementById("kpi-" + kpi.id);
@@ -293,8 +296,7 @@ function fillTable(view, rows, coverage) {
   const empty = !rows.some((r) => view.measures.some((m) => r[m] !== null && r[m] !== undefined));
   const note = document.getElementById("empty-" + view.id);
   note.hidden = !empty;
-  note.textContent = empty && coverage && coverage.expected > 0 && coverage.published === 0
-    ? `No records for this selection: ${NO_FILE}.` : "No records for this selection.";
+  note.textContent = empty && nothingPublished(coverage) ? `No records for this selection: ${NO_FILE}.` : "No records for this selection.";
   document.getElementById("chart-" + view.id).hidden = empty;
 }
 
