@@ -101,7 +101,6 @@ class View:
     measures: list[str] = field(default_factory=lambda: ["n"])
     ratios: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (numerator, denominator)
     where: dict[str, str] = field(default_factory=dict)  # fixed labels, e.g. one breakdown of a long cube
-    leave_out: dict[str, list[str]] = field(default_factory=dict)  # labels kept out, e.g. "(unknown)" of a ranking
     sort: tuple[str, bool] | None = None  # (field, descending)
     limit: int | None = None
     positive: str | None = None  # keep only groups where this measure is above zero (e.g. forces with gaps)
@@ -110,12 +109,16 @@ class View:
     columns: list[tuple[str, str, str]] = field(default_factory=list)  # (field, heading, format)
     ignores: list[str] = field(default_factory=list)  # filters this view cannot apply (said in its caption)
     # What the view leaves out of the selection, said under it: {"text": ..., "where": {dim: label}} (its own
-    # groups of those labels), or {"text": ..., "cube": c}: all records of the selection in cube c less the
-    # view's own total (the map: records less those with a point). Sums measures[0].
+    # groups of those labels, which it drops), or {"text": ..., "cube": c}: all records of the selection in cube
+    # c less the view's own total (the map: records less those with a point). Sums measures[0].
     left_out: dict | None = None
     # Headline ratios: what the denominator is, "{den}" replaced by its count ("of the {den} searches ...").
     basis: str | None = None
     coverage: bool = False  # a trend: mark months with missing or partial force-months (the page's coverage)
+
+    def __post_init__(self) -> None:
+        if self.left_out and "where" in self.left_out and not set(self.left_out["where"]) <= set(self.group):
+            raise ValueError(f"view {self.id}: left_out['where'] must name labels of its own groups {self.group}")
 
     def spec(self) -> dict:
         return {
@@ -125,7 +128,6 @@ class View:
             "measures": self.measures,
             "ratios": self.ratios,
             "where": self.where,
-            "leave_out": self.leave_out,
             "sort": self.sort,
             "limit": self.limit,
             "positive": self.positive,
@@ -455,7 +457,6 @@ def crime_page(con: duckdb.DuckDBPyConnection) -> Page:
                 "Top 15 towns",
                 "The 15 towns with the most records for the selection.",
                 group=["town"],
-                leave_out={"town": [UNKNOWN]},
                 left_out={"where": {"town": UNKNOWN}, "text": "have no LSOA (town unknown) and are not ranked"},
                 sort=("n", True),
                 limit=15,
@@ -569,7 +570,6 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
                 "Share of each crime type's crimes (with outcome data) by latest outcome group; outcomes taken from "
                 "street files count in their group.",
                 group=["type", "group"],
-                leave_out={"group": [NOT_PUBLISHED]},
                 left_out={"where": {"group": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
                 chart=_stacked_share(
                     "mix",
@@ -589,7 +589,6 @@ def outcomes_page(con: duckdb.DuckDBPyConnection) -> Page:
                 "Crimes by months between the crime and its latest outcome; awaiting means none yet. An outcome "
                 "from a street file has no date.",
                 group=["wait"],
-                leave_out={"wait": [NOT_PUBLISHED]},
                 left_out={"where": {"wait": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
                 chart=(
                     _named("waits")

@@ -40,7 +40,7 @@ function filterState() {
 }
 
 // Which rows of `cube` pass the filters (and the view's fixed `where`): a mask per dimension over label codes.
-function rowMask(cube, state, where, ignores, leaveOut) {
+function rowMask(cube, state, where, ignores) {
   const allowed = {}; // dim -> Uint8Array over codes
   const allow = (dim, ok) => {
     const labels = cube.labels[dim];
@@ -56,7 +56,6 @@ function rowMask(cube, state, where, ignores, leaveOut) {
     else if (f.kind === "select" && value !== "") allow(f.dim, (label) => label === value);
   }
   for (const [dim, value] of Object.entries(where)) allow(dim, (label) => label === value);
-  for (const [dim, values] of Object.entries(leaveOut)) if (dim in cube.labels) allow(dim, (label) => !values.includes(label));
   return allowed;
 }
 
@@ -66,7 +65,7 @@ function rowMask(cube, state, where, ignores, leaveOut) {
 function coverageOf(state) {
   if (!PAGE.coverage) return null;
   const cube = CUBES[PAGE.coverage];
-  const allowed = Object.entries(rowMask(cube, state, {}, [], {})).map(([d, m]) => [cube.columns[d], m]);
+  const allowed = Object.entries(rowMask(cube, state, {}, [])).map(([d, m]) => [cube.columns[d], m]);
   const label = (dim, i) => cube.labels[dim][cube.columns[dim][i]];
   const out = { expected: 0, published: 0, missing: [], partial: [], byMonth: new Map() };
   for (let i = 0; i < cube.rows; i++) {
@@ -102,11 +101,10 @@ function monthNote(m) {
 function compute(view, state, coverage = null) {
   const cube = CUBES[view.cube];
   const cols = cube.columns;
-  // A view that says what it leaves out of its own groups (the unknown town of a ranking) groups them too,
-  // counts them for its note (rows.leftOut), then drops them: one pass over the cube, not three.
-  const spec = view.left_out;
-  const deferred = spec && spec.where && Object.keys(spec.where).every((d) => view.group.includes(d));
-  const allowed = rowMask(cube, state, view.where, view.ignores || [], deferred ? {} : view.leave_out || {});
+  // A view that leaves some of its own groups out (the unknown town of a ranking) groups them too, counts
+  // them for its note (rows.leftOut), then drops them: one pass over the cube, not three.
+  const leaving = view.left_out && view.left_out.where;
+  const allowed = rowMask(cube, state, view.where, view.ignores || []);
   const masks = Object.entries(allowed).map(([d, m]) => [cols[d], m]);
   // One number per group: the group's label codes in mixed radix, with flat sum arrays: an order of magnitude
   // faster than string keys and an object per group (docs/benchmarks.md).
@@ -164,9 +162,9 @@ function compute(view, state, coverage = null) {
     });
   }
   let leftOut = null;
-  if (deferred) {
+  if (leaving) {
     const m = view.measures[0];
-    const out = (r) => Object.entries(spec.where).every(([d, label]) => r[d] === label);
+    const out = (r) => Object.entries(leaving).every(([d, label]) => r[d] === label);
     leftOut = { whole: 0, part: 0 };
     for (const r of rows) { leftOut.whole += r[m] || 0; if (out(r)) leftOut.part += r[m] || 0; }
     rows = rows.filter((r) => !out(r));
@@ -281,7 +279,7 @@ function fillLeftOut(view, state, rows) {
   if (rows.leftOut) ({ whole: n, part: k } = rows.leftOut);
   else {
     const measure = CUBES[spec.cube].measures[0], shown = view.measures[0];
-    const base = { cube: spec.cube, group: [], ratios: {}, leave_out: {}, ignores: view.ignores || [], where: view.where };
+    const base = { cube: spec.cube, group: [], ratios: {}, ignores: view.ignores || [], where: view.where };
     n = compute({ ...base, measures: [measure] }, state)[0][measure];
     k = n - rows.reduce((sum, r) => sum + (r[shown] || 0), 0);
   }
