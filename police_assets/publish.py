@@ -37,7 +37,6 @@ from police_assets.tempfiles import swap_in, sweep, temp_path
 MARTS_SCHEMA = "marts"
 SNAPSHOTS, CURRENT = "snapshots", "current"
 ENTRIES = ("marts", "serving.duckdb", "manifest.json")  # what a snapshot holds, each linked from published/
-KEEP_SNAPSHOTS = 2  # the current one and the one before, for readers that resolved it just before the swap
 LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 
@@ -134,11 +133,15 @@ def publish_marts(warehouse: duckdb.DuckDBPyConnection, published_dir: Path) -> 
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    _link(published_dir / CURRENT, Path(SNAPSHOTS) / name)  # the swap: one rename
+    current = published_dir / CURRENT
+    # the snapshot being replaced is kept, for readers that resolved it just before the swap; older ones go.
+    # Taken from the link, not from names or clocks: two publishes can fall in the same second.
+    previous = Path(os.readlink(current)).name if current.is_symlink() else None
+    _link(current, Path(SNAPSHOTS) / name)  # the swap: one rename
     for entry in ENTRIES:
         _link(published_dir / entry, Path(CURRENT) / entry)
-    older = sorted((p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
-    for old in [p for p in older if p != done][KEEP_SNAPSHOTS - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old in snapshots.iterdir():
+        if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
+            shutil.rmtree(old, ignore_errors=True)
     size = sum(p.stat().st_size for p in done.rglob("*") if p.is_file())
     return PublishResult(rows, size, months, published_dir / "serving.duckdb", time.monotonic() - started, done)
