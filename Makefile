@@ -14,10 +14,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 setup: $(STAMP) $(MANIFEST)
 
-$(STAMP): pyproject.toml
+# tools/ is the development distribution (police_dev: the fake source, the demo, the browser helper).
+$(STAMP): pyproject.toml tools/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# PYTHONWARNINGS: setuptools prints an information box for every editable build
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e ".[dev]" -e tools
 	@touch $@
 
 # The package cannot be imported without the dbt manifest; re-parse whenever anything under dbt/ changes.
@@ -40,8 +42,8 @@ test-reliability: setup
 
 # sqlfluff's dbt templater compiles the project; point it at a scratch warehouse so it never opens the live one.
 lint: setup
-	$(BIN)/ruff check police_assets tests bench
-	$(BIN)/ruff format --check police_assets tests bench
+	$(BIN)/ruff check police_assets tools tests bench
+	$(BIN)/ruff format --check police_assets tools tests bench
 	cd dbt && POLICE_WAREHOUSE=$$(mktemp -d)/lint.duckdb ../$(BIN)/sqlfluff lint models
 
 # Debian's Chromium for the dashboard tests (tests/test_site.py); Playwright drives it, nothing is downloaded
@@ -64,7 +66,7 @@ serve:
 	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory $(SITE_DIR)
 
 demo: setup
-	$(BIN)/python -m police_assets.demo
+	$(BIN)/python -m police_dev.demo
 
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

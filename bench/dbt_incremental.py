@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.national import create_landing, fill_month, run_dbt  # noqa: E402
-from police_assets.months import add_months, month_range  # noqa: E402
+from police_assets.core.months import add_months, month_range  # noqa: E402
 
 
 def main() -> int:

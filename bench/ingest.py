@@ -36,10 +36,11 @@ BENCH_MONTH, LATEST = "2024-01", "2024-02"
 PIPELINE = r"""
 import json, sys, time
 from dagster import DagsterInstance, materialize
-from police_assets.assets.lake import lake_assets
-from police_assets.assets.raw import archive_month
-from police_assets.assets.warehouse import warehouse_assets
-from police_assets.resources import DataPoliceUk, PoliceStorage
+from police_assets.lake.assets import lake_assets
+from police_assets.raw.assets import archive_month
+from police_assets.warehouse.assets import warehouse_assets
+from police_assets.core.storage import PoliceStorage
+from police_assets.source.resource import DataPoliceUk
 url, data, month = sys.argv[1:4]
 storage = PoliceStorage(data_dir=data)
 # The instance is made before the clock starts, as the bare engine imports duckdb before its clock: making the
@@ -127,9 +128,9 @@ def run_child(code: str, *args: str) -> dict:
 
 
 def main() -> int:
-    from police_assets.fake.generate import Release, write_release
-    from police_assets.fake.server import FakePoliceServer
-    from police_assets.raw_zone import read_manifest
+    from police_assets.raw.zone import read_manifest
+    from police_dev.fake.generate import Release, write_release
+    from police_dev.fake.server import FakePoliceServer
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=500_000, help="street rows per month, nationally")

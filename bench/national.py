@@ -24,8 +24,10 @@ from pathlib import Path
 
 import duckdb
 
-from police_assets.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
-from police_assets.fake.generate import (
+from police_assets.core.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
+from police_assets.core.months import add_months
+from police_assets.warehouse.load import ensure_tables, load_force_files
+from police_dev.fake.generate import (
     AGES,
     CRIME_TYPES,
     ETHNICITY_OFFICER,
@@ -36,8 +38,6 @@ from police_assets.fake.generate import (
     OBJECTS,
     SEARCH_OUTCOMES,
 )
-from police_assets.months import add_months
-from police_assets.warehouse import ensure_tables, load_force_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT = str(Path(sys.executable).with_name("dbt"))

@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.national import create_landing, fill_month, run_dbt  # noqa: E402
-from police_assets.months import add_months, month_range  # noqa: E402
-from police_assets.publish import publish_marts  # noqa: E402
-from police_assets.site.browser import find_chromium, launch  # noqa: E402
+from police_assets.core.months import add_months, month_range  # noqa: E402
+from police_assets.publish.snapshot import publish_marts  # noqa: E402
 from police_assets.site.render import render_site  # noqa: E402
+from police_dev.browser import find_chromium, launch  # noqa: E402
 
 MB = 1e6
 TARGET_BYTES, TARGET_MS = 5 * MB, 2000

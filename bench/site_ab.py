@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from police_assets.site.browser import launch  # noqa: E402
+from police_dev.browser import launch  # noqa: E402
 
 PAGES = ["crime", "outcomes", "stop-and-search", "coverage"]
 

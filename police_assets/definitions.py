@@ -1,7 +1,7 @@
 """The one wiring point: every asset, resource, job, sensor and schedule of the platform.
 
 Load it with ``dagster dev -w workspace.yaml`` or ``dagster asset materialize -m police_assets.definitions``.
-Paths and the data.police.uk address come from the environment (see :mod:`police_assets.config`).
+Paths and the data.police.uk address come from the environment (see :mod:`police_assets.core.config`).
 """
 
 import sys
@@ -9,23 +9,26 @@ from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from police_assets.assets.dbt import police_dbt_assets
-from police_assets.assets.lake import lake_assets
-from police_assets.assets.publish import marts_snapshot
-from police_assets.assets.raw import archive_month
-from police_assets.assets.site import site
-from police_assets.assets.warehouse import force_files, warehouse_assets
-from police_assets.checks import force_month_coverage, newest_published_month_loaded
-from police_assets.project import dbt_project
-from police_assets.resources import DataPoliceUk, PoliceDbtCliResource, PoliceStorage
-from police_assets.runs import wait_for_slots_without_spinning
-from police_assets.sensors import build_monthly_schedule, build_release_sensor
+from police_assets.automation.sensors import build_monthly_schedule, build_release_sensor
+from police_assets.core.runs import wait_for_slots_without_spinning
+from police_assets.core.storage import PoliceStorage
+from police_assets.lake.assets import lake_assets
+from police_assets.publish.assets import marts_snapshot
+from police_assets.raw.assets import archive_month
+from police_assets.site.assets import site
+from police_assets.source.resource import DataPoliceUk
+from police_assets.transform.assets import police_dbt_assets
+from police_assets.transform.checks import force_month_coverage
+from police_assets.transform.project import dbt_project
+from police_assets.transform.resource import PoliceDbtCliResource
+from police_assets.warehouse.assets import force_files, warehouse_assets
+from police_assets.warehouse.checks import newest_published_month_loaded
 
 # dbt from the same environment as this Python (works in an un-activated venv, under cron and the daemon),
-# through police-dbt, which stops dbt if the run's process dies (police_assets.dbt_guard).
+# through police-dbt, which stops dbt if the run's process dies (police_assets.transform.dbt_guard).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("police-dbt"))
 
-# A step blocked on the warehouse pool sleeps between checks instead of spinning (see police_assets.runs).
+# A step blocked on the warehouse pool sleeps between checks instead of spinning (see police_assets.core.runs).
 wait_for_slots_without_spinning()
 
 storage = PoliceStorage.from_env()

@@ -44,8 +44,8 @@ if _manifest_is_stale():
         check=True,
     )
 
-from police_assets.fake.generate import Release, write_release  # noqa: E402
-from police_assets.fake.server import FakePoliceServer  # noqa: E402
+from police_dev.fake.generate import Release, write_release  # noqa: E402
+from police_dev.fake.server import FakePoliceServer  # noqa: E402
 
 SMALL = dict(scale=900, seed=7)
 
@@ -66,7 +66,7 @@ def fake_server(fake_site):
 
 @pytest.fixture
 def storage(tmp_path, monkeypatch):
-    from police_assets.resources import PoliceStorage
+    from police_assets.core.storage import PoliceStorage
 
     s = PoliceStorage(data_dir=str(tmp_path / "data"))
     monkeypatch.setenv("POLICE_DATA_DIR", s.data_dir)
@@ -76,7 +76,6 @@ def storage(tmp_path, monkeypatch):
 
 @pytest.fixture
 def police(fake_server):
-    from police_assets.resources import DataPoliceUk
+    from tests.helpers import fast_police
 
-    # fast retries: the behaviour is the same, the test just does not sleep for seconds
-    return DataPoliceUk(base_url=fake_server.url, backoff_factor=0.01, requests_per_second=200)
+    return fast_police(fake_server)

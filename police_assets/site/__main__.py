@@ -1,18 +1,18 @@
 """``python -m police_assets.site``: re-render the dashboards from the published snapshot, outside Dagster.
 
-Handy while editing ``pages.py``: no pipeline run needed, only ``published/`` from an earlier run.
+Handy while editing ``pages/``: no pipeline run needed, only ``published/`` from an earlier run.
 """
 
 import sys
 
-from police_assets.resources import PoliceStorage
-from police_assets.site.render import release_text, render_site
+from police_assets.core.storage import PoliceStorage
+from police_assets.site.render import render_site
 
 
 def main() -> int:
     storage = PoliceStorage.from_env()
     try:
-        result = render_site(storage.published_dir, release=lambda months: release_text(storage.raw_dir, months))
+        result = render_site(storage.published_dir)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1

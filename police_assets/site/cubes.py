@@ -19,11 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from police_assets.months import month_range
-from police_assets.publish import snapshot_dir
-from police_assets.sqltext import sql_literal
-
-UNKNOWN = "(unknown)"  # the label of a NULL dimension value (no town, no gender, ...)
+from police_assets.core.months import month_range
+from police_assets.core.sql import sql_literal
+from police_assets.publish.snapshot import snapshot_dir
 
 
 @dataclass
@@ -89,12 +87,14 @@ def cube_from_query(
     orders: dict[str, list[str]] | None = None,
     relabel: dict[str, dict[str, str]] | None = None,
     derived: dict[str, tuple[str, str]] | None = None,
+    *,
+    unknown: str,
 ) -> Cube:
     """Run ``sql`` (its columns: ``dims`` then ``measures``) and dictionary-encode the dimensions.
 
     Labels sort alphabetically (months therefore in time order) unless ``orders`` gives a dimension's order;
-    ``relabel`` maps raw values to display labels (force ids to force names). NULL dimension values read
-    "(unknown)", so nothing is silently dropped. A ``month`` dimension ('YYYY-MM') lists every month from its
+    ``relabel`` maps raw values to display labels (force ids to force names). A NULL dimension value reads
+    ``unknown`` (the marts' own label, from the snapshot's manifest), so nothing is silently dropped. A ``month`` dimension ('YYYY-MM') lists every month from its
     first to its last, including months without rows, so views can show a missing month as a gap.
     """
     orders, relabel = orders or {}, relabel or {}
@@ -103,13 +103,13 @@ def cube_from_query(
     codes: dict[str, list[int]] = {}
     for j, dim in enumerate(dims):
         names = relabel.get(dim, {})
-        column = [names.get(r[j], r[j]) if r[j] is not None else UNKNOWN for r in rows]
+        column = [names.get(r[j], r[j]) if r[j] is not None else unknown for r in rows]
         column = [str(v) for v in column]
         order = orders.get(dim)
         seen = set(column)
         ordered = [v for v in order if v in seen] if order else []
         ordered += sorted(seen - set(ordered))
-        if dim == "month" and ordered and UNKNOWN not in seen:
+        if dim == "month" and ordered and unknown not in seen:
             # every month from the first to the last, rows or not, so a missing month can show as a gap
             ordered = month_range(ordered[0], ordered[-1])
         index = {v: i for i, v in enumerate(ordered)}

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -22,11 +21,10 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from police_assets.publish import LICENCE
-from police_assets.raw_zone import RawMonthMissing, read_manifest
+from police_assets.core.tempfiles import sweep, temp_path
+from police_assets.publish.snapshot import read_manifest
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
-from police_assets.tempfiles import sweep, temp_path
 
 BLURBS = {
     "crime": "recorded street-level crime by force, town, type and month, with a map; anti-social behaviour apart",
@@ -103,27 +101,18 @@ def months_text(months: list[str]) -> str:
     return f"{months[0]} to {months[-1]}" if months else "no months yet"
 
 
-def release_text(raw_dir: Path, months: list[str]) -> str:
-    """Which data.police.uk archive(s) the shown months came from, and when they were fetched (raw manifests)."""
-    archives, fetched = set(), []
-    for month in months:
-        try:
-            raw = read_manifest(raw_dir, month)
-        except RawMonthMissing:
-            continue
-        archives.add(raw.archive)
-        fetched.append(raw.fetched_at[:10])
-    if not archives:
+def release_text(release: dict | None) -> str:
+    """The footer's line on where the data came from, from the snapshot manifest's ``release``."""
+    if not release or not release.get("archives"):
         return "Release: not recorded."
-    return f"Release: data.police.uk archive {', '.join(sorted(archives))}, fetched {max(fetched)}."
+    return f"Release: data.police.uk archive {', '.join(release['archives'])}, fetched {release['fetched']}."
 
 
-def render_site(
-    published_dir: Path, out_dir: Path | None = None, release: Callable[[list[str]], str] | None = None
-) -> SiteResult:
+def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     """Build every page from ``published_dir`` (the snapshot of ``publish/marts_snapshot``) into ``out_dir``.
 
-    ``release(months)`` says which data.police.uk release the months came from (footer and index).
+    Everything comes from the snapshot: the marts, and from its manifest the months, the release they came
+    from, the licence and the marts' unknown label.
     """
     started = time.monotonic()
     published_dir = Path(published_dir)
@@ -131,15 +120,11 @@ def render_site(
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep(out_dir)
     env = _environment()
+    manifest = read_manifest(published_dir)
+    months = manifest["months"]
     con = open_published(published_dir)
     try:
-        pages = [build(con) for build in PAGE_BUILDERS]
-        months = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM agg_street_crimes_monthly ORDER BY 1"
-            ).fetchall()
-        ]
+        pages = [build(con, manifest["labels"]["unknown"]) for build in PAGE_BUILDERS]
         crimes, asb = con.execute(
             "SELECT coalesce(sum(crime_count) FILTER (WHERE NOT is_anti_social_behaviour), 0), "
             "coalesce(sum(crime_count) FILTER (WHERE is_anti_social_behaviour), 0) FROM agg_street_crimes_monthly"
@@ -158,8 +143,8 @@ def render_site(
     ]
     common = {
         "nav": nav,
-        "licence": LICENCE,
-        "release_text": release(months) if release else "Release: not recorded.",
+        "licence": manifest["licence"],
+        "release_text": release_text(manifest.get("release")),
         "months": months,
         "months_text": months_text(months),
         "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

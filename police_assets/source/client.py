@@ -18,11 +18,17 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from police_assets import __version__
-from police_assets.months import InvalidMonth, parse_month
+from police_assets.core.months import InvalidMonth, parse_month
 
 log = logging.getLogger(__name__)
 
+# The client's defaults, read by the Dagster resource and the environment settings (core.config) alike.
 DEFAULT_BASE_URL = "https://data.police.uk"
+REQUESTS_PER_SECOND = 10.0  # data.police.uk allows 15 (see RateLimiter)
+REQUESTS_BURST = 10  # data.police.uk allows 30
+RETRIES = 5
+BACKOFF_FACTOR = 0.5
+TIMEOUT_SECONDS = 60.0
 USER_AGENT = f"police-assets/{__version__} (+https://github.com/police-data-platform/police-assets)"
 
 
@@ -52,7 +58,7 @@ class RateLimiter:
     was a measurable share of a national month's load (docs/benchmarks.md).
     """
 
-    def __init__(self, per_second: float, burst: int = 10):
+    def __init__(self, per_second: float, burst: int = REQUESTS_BURST):
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.slack = (max(1, int(burst)) - 1) * self.interval
         self._next = 0.0  # the next start's slot (monotonic clock)
@@ -124,7 +130,10 @@ def make_retry(total: int = 5, backoff_factor: float = 0.5) -> Retry:
 
 
 def make_session(
-    requests_per_second: float = 10.0, retries: int = 5, backoff_factor: float = 0.5, burst: int = 10
+    requests_per_second: float = REQUESTS_PER_SECOND,
+    retries: int = RETRIES,
+    backoff_factor: float = BACKOFF_FACTOR,
+    burst: int = REQUESTS_BURST,
 ) -> requests.Session:
     session = requests.Session()
     adapter = _RateLimitedAdapter(
@@ -149,7 +158,7 @@ class StreetDate:
 class PoliceApi:
     """The data.police.uk JSON API calls this platform needs."""
 
-    def __init__(self, base_url: str, session: requests.Session, timeout: float = 30.0):
+    def __init__(self, base_url: str, session: requests.Session, timeout: float = TIMEOUT_SECONDS):
         self.base_url = base_url
         self.session = session
         self.timeout = timeout

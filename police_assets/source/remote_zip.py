@@ -10,7 +10,7 @@ next to each other in it (``YYYY-MM/...`` sorts together). So a month costs:
 Python's ``zipfile`` does the parsing and the CRC-32 checks over :class:`HttpRangeFile`, a seekable read-only
 file whose reads are served from the cached tail, from spans fetched ahead into memory, or from the open
 streaming response. :meth:`RemoteArchive.extract_members` fetches the month's spans first and then inflates
-members on two threads; :meth:`RemoteArchive.open_members` streams them one by one. Why not ``remotezip``:
+members on two threads. Why not ``remotezip``:
 it cannot stream a planned span in one request (it reads member by member) and has no hook to count bytes or
 to share our retrying, rate-limited session.
 
@@ -84,8 +84,8 @@ class HttpRangeFile(io.RawIOBase):
     """A seekable, read-only view of a remote file, fetched with Range requests.
 
     Reads come from (in order): the cached tail, the currently open streaming response if it is at (or a little
-    before) the wanted position, or a new ranged request. ``plan(extents)`` declares the byte spans that will be
-    read soon, so a new request asks for the whole span rather than the few bytes zipfile asked for.
+    before) the wanted position, or a new ranged request. ``prefetch(extents)`` reads the byte spans a month needs
+    into memory, each in one request for the whole span rather than the few bytes zipfile asks for at a time.
     """
 
     def __init__(self, session: requests.Session, url: str, timeout: float = 60.0, stats: FetchStats | None = None):
@@ -154,17 +154,13 @@ class HttpRangeFile(io.RawIOBase):
         super().close()
 
     # -- planning ---------------------------------------------------------------------------------------------
-    def plan(self, extents: list[tuple[int, int]]) -> None:
-        """Declare the byte spans ``[start, end)`` that are about to be read sequentially."""
-        self._extents = sorted(extents)
-
     def prefetch(self, extents: list[tuple[int, int]]) -> None:
         """Fetch the spans ``[start, end)`` into memory now, each in one streaming request (resumed if it breaks).
 
         Later reads inside them cost no I/O, so zipfile can inflate several members at once on other threads.
         Costs the spans' size in memory: about 50 MB for a national month of data.police.uk.
         """
-        self.plan(extents)
+        self._extents = sorted(extents)  # a read inside a span asks for the rest of the span (_extent_end)
         self._buffers = []
         for start, end in self._extents:
             buf = bytearray()
@@ -445,17 +441,6 @@ class RemoteArchive:
                 spans.append((start, end))
         return spans
 
-    def open_members(self, members: list[MemberInfo]):
-        """Yield ``(member, file object)`` in archive order, reading the planned spans in as few requests as can be.
-
-        zipfile checks each member's CRC-32 as it is read to the end and raises ``BadZipFile`` on a mismatch.
-        """
-        if isinstance(self._file, HttpRangeFile):
-            self._file.plan(self.byte_extents(members))
-        for m in sorted(members, key=lambda m: m.header_offset):
-            with self._open_member(m) as fh:
-                yield m, fh
-
     def _open_member(self, m: MemberInfo) -> _CheckedMember:
         """Open one member; a corrupt local header, like a bad CRC-32 later, is an ArchiveError naming it."""
         try:
@@ -469,8 +454,8 @@ class RemoteArchive:
     ) -> Iterator[tuple[MemberInfo, Path]]:
         """Write each member to ``dest_dir/<base name>``; yield ``(member, path)`` in archive order as each is done.
 
-        The members' spans are fetched into memory first (one streaming request each, as with
-        :meth:`open_members`), then ``workers`` threads inflate and write members side by side: zlib, the
+        The members' spans are fetched into memory first (one streaming request each, resumed where one
+        breaks off), then ``workers`` threads inflate and write members side by side: zlib, the
         CRC-32 and file writes release the GIL, so a month's raw step uses both cores (docs/benchmarks.md).
         zipfile still checks every member's
         CRC-32; a bad one raises :class:`ArchiveError` naming the member.

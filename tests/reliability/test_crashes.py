@@ -20,9 +20,9 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
-from police_assets.fake.generate import Release, write_release
-from police_assets.fake.server import FakePoliceServer
-from police_assets.publish import snapshot_dir
+from police_assets.publish.snapshot import snapshot_dir
+from police_dev.fake.generate import Release, write_release
+from police_dev.fake.server import FakePoliceServer
 
 pytestmark = pytest.mark.reliability
 

@@ -1,6 +1,5 @@
 {{
     config(
-        materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='street_crime_key',
         pre_hook="{{ delete_month_window('crime_month') }}",
@@ -28,7 +27,7 @@ with
 
     touched_crime_ids as (
 
-        select crime_id from {{ ref('fct_outcomes') }}
+        select crime_id from {{ ref('int_outcomes') }}
         where {{ in_month_list('outcome_month') }} and crime_id is not null
         union
         select crime_id from {{ this }}
@@ -62,21 +61,21 @@ selected as (
 latest_outcomes as (
 
     select
-        fct_outcomes.crime_id,
-        fct_outcomes.outcome_month,
-        fct_outcomes.outcome_name,
-        fct_outcomes.outcome_group,
-        fct_outcomes.is_final_outcome,
-        fct_outcomes.is_no_suspect_identified
-    from {{ ref('fct_outcomes') }} as fct_outcomes
+        outcomes.crime_id,
+        outcomes.outcome_month,
+        outcomes.outcome_name,
+        outcomes.outcome_group,
+        outcomes.is_final_outcome,
+        outcomes.is_no_suspect_identified
+    from {{ ref('int_outcomes') }} as outcomes
     where
-        fct_outcomes.crime_id is not null
+        outcomes.crime_id is not null
     {% if is_incremental() %}
-        and fct_outcomes.crime_id in (select selected.crime_id from selected)
+        and outcomes.crime_id in (select selected.crime_id from selected)
     {% endif %}
     qualify row_number() over (
-        partition by fct_outcomes.crime_id
-        order by {{ latest_outcome_order('fct_outcomes') }}
+        partition by outcomes.crime_id
+        order by {{ latest_outcome_order('outcomes') }}
     ) = 1
 
 ),

@@ -1,6 +1,5 @@
 {{
     config(
-        materialized='incremental',
         incremental_strategy='append',
         pre_hook="{{ delete_month_window('crime_month') }}",
     )
@@ -10,11 +9,7 @@
     everything fct_street_crimes says about a crime except its journey, which changes after the crime's month
     and lives in int_crime_journeys.
 
-    Dedup rule: rows with the same Crime ID in the same month are one crime (data.police.uk repeats rows and
-    can list one Crime ID twice with different "Last outcome category", or once with a location and once as
-    "No Location"; a row with a location wins, then the last row in the file). Rows
-    without a Crime ID (anti-social behaviour; BTP before 2014) are distinct incidents even when they look
-    identical: nothing identifies them as the same.
+    The dedup rule is the doc block dedup_street_crimes (models/intermediate/_rules.md), shown in the docs.
 
     Incremental: a run over months [min_month, max_month) replaces the crimes OF those months (the pre-hook
     removes them first, so a crime dropped by a revised release disappears). Nothing here depends on later
@@ -30,7 +25,7 @@ crimes as (
 
 forces as (
 
-    select * from {{ ref('dim_forces') }}
+    select * from {{ ref('int_forces') }}
 
 ),
 

@@ -47,7 +47,7 @@ outcomes as (
         -- location shares are street's (what the crime pages map and rank): a plain count stays cheap here
         null::bigint as location_missing_count,
         null::bigint as lsoa_missing_count
-    from {{ ref('fct_outcomes') }}
+    from {{ ref('int_outcomes') }}
     group by all
 
 ),

@@ -1,64 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_month_window('outcome_month') }}",
-    )
-}}
+{{ config(materialized='view') }}
 
-{#- Dedup rule: outcome rows repeated for one crime, month and outcome are one record (data.police.uk repeats
-    them up to 4 times); rows without a Crime ID cannot be matched and each stays a record of its own. -#}
+{#- One row per outcome recorded for a crime in a month, deduplicated: a view over int_outcomes, where the
+    dedup rule and the month-incremental load live. -#}
 
-with
-
-outcomes as (
-
-    select * from {{ ref('stg_police__outcomes') }}
-    {% if is_incremental() %}
-    where {{ in_month_window('outcome_month') }}
-    {% endif %}
-
-),
-
-keyed as (
-
-    select
-        *,
-        {{ record_key(['outcome_month', 'crime_id', 'outcome_source']) }} as record_key
-    from outcomes
-
-),
-
-deduplicated as (
-
-    select
-        *,
-        count(*) over (partition by record_key) as published_row_count
-    from keyed
-    qualify row_number() over (partition by record_key order by source_file asc, source_row asc) = 1
-
-),
-
-final as (
-
-    select
-        record_key as outcome_key,
-        outcome_month,
-        force_id,
-        crime_id,
-        outcome_source,
-        outcome_name,
-        outcome_group,
-        is_final_outcome,
-        is_no_suspect_identified,
-        lsoa_code,
-        lsoa_name,
-        coalesce(town_name, {{ unknown_label() }}) as town_name,
-        published_row_count,
-        source_file,
-        source_row
-    from deduplicated
-
-)
-
-select * from final
+select * from {{ ref('int_outcomes') }}

@@ -22,7 +22,7 @@ searches as (
 
 forces as (
 
-    select * from {{ ref('dim_forces') }}
+    select * from {{ ref('int_forces') }}
 
 ),
 

@@ -1,1 +1,0 @@
-"""The asset stages, one module each: raw -> lake -> warehouse -> dbt marts."""

@@ -1,0 +1,41 @@
+"""Where data lives and where it comes from, from the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| ``POLICE_DATA_DIR`` | ``./data`` | root of the raw zone, lake, warehouse and published files |
+| ``POLICE_WAREHOUSE`` | ``$POLICE_DATA_DIR/warehouse.duckdb`` | the DuckDB warehouse file (dbt reads the same variable) |
+| ``DATA_POLICE_UK_URL`` | ``https://data.police.uk`` | the data.police.uk to read (the demo points it at the local fake) |
+| ``POLICE_REQUESTS_PER_SECOND`` | ``10`` | client-side rate limit (data.police.uk allows 15) |
+| ``POLICE_REQUESTS_BURST`` | ``10`` | requests that may start at once under that limit (data.police.uk allows 30) |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from police_assets.source import client
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("POLICE_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+
+
+def warehouse_path() -> Path:
+    explicit = os.environ.get("POLICE_WAREHOUSE")
+    return Path(explicit).resolve() if explicit else data_dir() / "warehouse.duckdb"
+
+
+def base_url() -> str:
+    return os.environ.get("DATA_POLICE_UK_URL") or client.DEFAULT_BASE_URL
+
+
+def requests_per_second() -> float:
+    return float(os.environ.get("POLICE_REQUESTS_PER_SECOND") or client.REQUESTS_PER_SECOND)
+
+
+def requests_burst() -> int:
+    return int(os.environ.get("POLICE_REQUESTS_BURST") or client.REQUESTS_BURST)

@@ -1,0 +1,90 @@
+"""Runs that die must not block the ones after them: the ``duckdb`` pool's slot is freed when its holder is gone.
+
+Every warehouse writer takes the pool's one slot. A run killed mid-step (SIGKILL, out of memory, a reboot)
+never gives it back and stays STARTED, so every later run would wait for that slot forever. Two answers:
+
+* under the daemon (``make dev``, a deployment), Dagster's run monitoring (``dagster_home/dagster.yaml``)
+  marks dead runs failed and frees their slots;
+* a run started from the CLI has no daemon watching it, so every run, when it starts, tags itself with its
+  host and process id (:func:`register_run`) and fails the runs of this host whose process is gone, freeing
+  their slots (:func:`reap_dead_runs`), before any of its steps asks for a slot.
+
+A step that does wait for the slot says which run holds it, and sleeps between checks rather than spinning
+(:func:`wait_for_slots_without_spinning`).
+
+Only runs tagged by this code on this host are judged: a run on another machine, or one started before this
+code, is never touched. A recycled process id makes a dead run look alive; it then waits for run monitoring.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+
+from police_assets.core.tempfiles import writer_alive
+
+HOST_TAG, PID_TAG = "police/host", "police/pid"
+IN_PROGRESS = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+
+
+def register_run(instance: DagsterInstance, run_id: str) -> None:
+    """Tag the run with this host and process, so a later run can tell whether it is still alive."""
+    instance.add_run_tags(run_id, {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
+
+
+def reap_dead_runs(instance: DagsterInstance, current_run_id: str | None = None) -> list[str]:
+    """Fail every in-progress run of this host whose process is gone and free its concurrency slots; returns
+    their run ids."""
+    host = socket.gethostname()
+    reaped = []
+    for record in instance.get_run_records(filters=RunsFilter(statuses=IN_PROGRESS)):
+        run = record.dagster_run
+        tags = run.tags
+        if run.run_id == current_run_id or tags.get(HOST_TAG) != host or not tags.get(PID_TAG, "").isdigit():
+            continue
+        pid = int(tags[PID_TAG])
+        if writer_alive(pid):
+            continue
+        instance.report_run_failed(
+            run,
+            message=(
+                f"The process of this run ({host}, pid {pid}) is gone: it was killed, crashed or the machine "
+                f"restarted. Marked failed and its concurrency slots freed by run {current_run_id or '-'}."
+            ),
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
+
+
+def slot_holders(instance: DagsterInstance, pool: str) -> list[str]:
+    """The runs holding a slot of ``pool`` now (for the log line that says what a blocked step waits for)."""
+    if not instance.event_log_storage.supports_global_concurrency_limits:
+        return []
+    return sorted(instance.event_log_storage.get_concurrency_info(pool).active_run_ids)
+
+
+_DAGSTER_INTERVAL = InstanceConcurrencyContext.interval_to_next_pending_claim_check  # kept for the test
+
+
+def wait_for_slots_without_spinning() -> None:
+    """Dagster 1.13's in-process executor sleeps, between checks of a step blocked on a pool, for
+    ``InstanceConcurrencyContext.interval_to_next_pending_claim_check()``, which returns ``min([0, ...])``:
+    never above zero, so a blocked step re-polls in a tight loop and burns a core for as long as it waits.
+    Answer the time to the step's next planned claim check instead (Dagster spaces those from 1 s up to 15 s).
+    Idempotent; tests/test_runs.py fails when Dagster's own method stops returning 0 (then drop this)."""
+    cls = InstanceConcurrencyContext
+    if getattr(cls.interval_to_next_pending_claim_check, "_police", False):
+        return
+
+    def interval_to_next_pending_claim_check(self) -> float:
+        if not self._pending_claims or not self._pending_timeouts:
+            return 0.0
+        return max(0.0, min(self._pending_timeouts.values()) - time.time())
+
+    interval_to_next_pending_claim_check._police = True
+    cls.interval_to_next_pending_claim_check = interval_to_next_pending_claim_check

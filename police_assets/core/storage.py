@@ -1,0 +1,115 @@
+"""Where the data lives and how the warehouse file is opened.
+
+``PoliceStorage`` is a Dagster resource, not a set of module constants: tests point one at a temporary folder
+and every asset, the warehouse connection and dbt follow it. The DuckDB warehouse has one writer at a time:
+every asset that writes it runs in the ``duckdb`` pool (docs/decisions/0002-one-warehouse-writer.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource, InitResourceContext
+
+from police_assets.core import config, runs
+
+log = logging.getLogger(__name__)
+
+# Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
+# there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
+WAREHOUSE_POOL = "duckdb"
+
+LOCK_RETRIES = 8  # 0.1 s doubling: about 25 s of waiting for another process's lock before failing
+
+
+@contextlib.contextmanager
+def connect(path: str | Path, read_only: bool = False):
+    """A DuckDB connection that is always closed, retried while another process holds the file lock.
+
+    Why not ``DuckDBResource.get_connection``: it does not close its connection when the body raises, so a
+    failed load keeps the file locked until garbage collection and the next writer (dbt) fails.
+    """
+    delay = 0.1
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if attempt == LOCK_RETRIES or "lock" not in str(exc).lower():
+                raise
+            log.info("warehouse %s is locked by another process; retrying in %.1fs", path, delay)
+            time.sleep(delay)
+            delay *= 2
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+class PoliceStorage(ConfigurableResource):
+    """The data folder (raw zone, lake, published files) and the DuckDB warehouse file.
+
+    Every asset of a run uses it, and the in-process executor sets it up once, before any step asks for the
+    ``duckdb`` pool's slot: so that is where a run registers itself and frees the slots of dead runs
+    (police_assets.core.runs).
+    """
+
+    data_dir: str
+    warehouse_path: str = ""  # empty: <data_dir>/warehouse.duckdb
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        run_id = context.run.run_id if context.run else None
+        if context.instance is None or not run_id:
+            return  # a sensor or schedule evaluation, or a direct call: no run to register
+        runs.register_run(context.instance, run_id)
+        for dead in runs.reap_dead_runs(context.instance, run_id):
+            context.log.warning(f"run {dead}'s process is gone: marked it failed and freed its slots")
+        if holders := [r for r in runs.slot_holders(context.instance, WAREHOUSE_POOL) if r != run_id]:
+            context.log.info(
+                f"the warehouse writer slot (pool {WAREHOUSE_POOL!r}) is held by run {', '.join(holders)}: this "
+                "run's warehouse steps wait for it (Step blocked by limit...) and go on when it is released"
+            )
+
+    @classmethod
+    def from_env(cls) -> PoliceStorage:
+        return cls(data_dir=str(config.data_dir()), warehouse_path=str(config.warehouse_path()))
+
+    @property
+    def root(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.warehouse_path) if self.warehouse_path else self.root / "warehouse.duckdb"
+
+    @contextlib.contextmanager
+    def connect_warehouse(self, read_only: bool = False):
+        """A read-write (or read-only) connection to the live warehouse; only the ``duckdb`` pool's assets use it."""
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        with connect(self.warehouse, read_only=read_only) as con:
+            yield con
+
+    def export_env(self) -> None:
+        """Tell subprocesses (dbt) which warehouse file to use: profiles.yml reads POLICE_WAREHOUSE.
+
+        dagster-dbt copies ``os.environ`` when it starts dbt and has no per-call env, hence the process env.
+        """
+        os.environ["POLICE_WAREHOUSE"] = str(self.warehouse.resolve())
+        os.environ["POLICE_DATA_DIR"] = str(self.root.resolve())

@@ -1,0 +1,54 @@
+"""Stage 6, publish: the marts exported for readers (Parquet + a read-only DuckDB copy), last in the run."""
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+
+from police_assets.core.metadata import markdown_table, months_metadata
+from police_assets.core.partitions import monthly_partitions
+from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
+from police_assets.publish.snapshot import publish_marts
+from police_assets.raw.zone import provenance
+from police_assets.transform.assets import police_dbt_assets
+from police_assets.transform.project import dbt_var
+
+MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
+
+
+@asset(
+    key=AssetKey(["publish", "marts_snapshot"]),
+    deps=MART_KEYS,
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+    description=(
+        "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
+        "`published/marts/`, the same tables in `published/serving.duckdb` (open it read-only any time, even "
+        "during a run), and `published/manifest.json` (months, rows, licence, release, labels). Rebuilt after every run as a "
+        "whole snapshot (`published/snapshots/<id>/`) and swapped in with one rename of `published/current`, so "
+        "readers never see tables from two runs."
+    ),
+)
+def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
+    with storage.connect_warehouse(read_only=True) as con:
+        result = publish_marts(
+            con,
+            storage.published_dir,
+            release=lambda months: provenance(storage.raw_dir, months),
+            labels={"unknown": dbt_var("unknown_label")},
+        )
+    context.log.info(
+        f"published {len(result.tables)} tables, {result.bytes / 1e6:.1f} MB, months "
+        f"{result.months[0] if result.months else '-'}..{result.months[-1] if result.months else '-'}"
+    )
+    return MaterializeResult(
+        metadata={
+            "tables": len(result.tables),
+            "bytes": result.bytes,
+            "data_months": months_metadata(result.months),
+            "serving_file": MetadataValue.path(str(result.serving)),
+            "snapshot": MetadataValue.path(str(result.snapshot)),
+            "rows": markdown_table(["table", "rows"], sorted(result.tables.items())),
+            "duration_s": round(result.seconds, 2),
+        }
+    )

@@ -1,0 +1,168 @@
+"""The published zone: what readers (dashboards, analysts) use, so nobody ever opens the live warehouse.
+
+``<data>/published/marts/<table>.parquet``: every table and view of the dbt ``marts`` schema, as Parquet (a view,
+such as ``fct_street_crimes``, is computed once here so readers never pay for its join);
+``<data>/published/serving.duckdb``: the same tables in a DuckDB file for SQL users, built from those Parquet
+files (plain tables, no views that could point back into the live warehouse);
+``<data>/published/manifest.json``: when, which months, how many rows.
+
+DuckDB allows one read-write process per file and a reader blocks writers, so a dashboard holding the live
+warehouse open would make every run fail.
+
+One snapshot, swapped in whole. Each publish builds a complete snapshot folder
+``published/snapshots/<id>/{marts/, serving.duckdb, manifest.json}`` beside the others, then points the
+symlink ``published/current`` at it with one rename; ``marts``, ``serving.duckdb`` and ``manifest.json`` in
+``published/`` are fixed symlinks through ``current``. So every path a reader opens belongs to one finished
+publish: a crash or a failure mid-publish leaves the previous snapshot in place, and a reader that resolves
+``current`` once (:func:`snapshot_dir`) reads every table from the same publish. The previous snapshot is kept
+until the next publish, for readers still holding it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from police_assets.core.sql import sql_literal
+from police_assets.core.tempfiles import swap_in, sweep, temp_path
+
+MARTS_SCHEMA = "marts"
+SNAPSHOTS, CURRENT = "snapshots", "current"
+ENTRIES = ("marts", "serving.duckdb", "manifest.json")  # what a snapshot holds, each linked from published/
+LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
+
+
+@dataclass
+class PublishResult:
+    tables: dict[str, int]  # table -> rows
+    bytes: int
+    months: list[str]
+    serving: Path
+    seconds: float
+    snapshot: Path
+
+
+def snapshot_dir(published_dir: Path) -> Path:
+    """The folder of the current snapshot, resolved once: read every table from here to read one publish."""
+    current = Path(published_dir) / CURRENT
+    if current.is_symlink() or current.is_dir():
+        return current.resolve()
+    return Path(published_dir)  # a published zone from before snapshots: the files sit in it directly
+
+
+def _build(
+    warehouse: duckdb.DuckDBPyConnection, folder: Path, name: str, release: Callable[[list[str]], dict], labels: dict
+) -> tuple[dict[str, int], list[str]]:
+    """Write the marts as Parquet, the DuckDB copy and the manifest of snapshot ``name`` into ``folder``;
+    returns rows and months."""
+    tables = [
+        r[0]
+        for r in warehouse.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_type IN ('BASE TABLE', 'VIEW') ORDER BY 1",
+            [MARTS_SCHEMA],
+        ).fetchall()
+    ]
+    if not tables:
+        raise RuntimeError(f"the warehouse has no {MARTS_SCHEMA} tables to publish (has dbt run?)")
+    parquet_dir = folder / "marts"
+    parquet_dir.mkdir(parents=True)
+    rows = {}
+    for table in tables:
+        target = sql_literal(parquet_dir / f"{table}.parquet")
+        rows[table] = warehouse.execute(f"COPY {MARTS_SCHEMA}.{table} TO {target} (FORMAT parquet)").fetchone()[0]
+    months = (
+        [
+            r[0]
+            # from the file just written: the view would join every crime to its journey again
+            for r in warehouse.execute(
+                "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM "
+                f"read_parquet({sql_literal(parquet_dir / 'fct_street_crimes.parquet')}) ORDER BY 1"
+            ).fetchall()
+        ]
+        if "fct_street_crimes" in rows
+        else []
+    )
+    with duckdb.connect(str(folder / "serving.duckdb")) as con:
+        con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
+        for table in tables:
+            source = sql_literal(parquet_dir / f"{table}.parquet")
+            con.execute(f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({source})")
+        con.execute("CHECKPOINT")
+    manifest = {
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshot": name,
+        "months": months,
+        "tables": rows,
+        "licence": LICENCE,
+        "release": release(months),  # where the months came from: {"archives": [...], "fetched": date}
+        "labels": labels,  # the marts' own labels the dashboards must match, e.g. {"unknown": "(unknown)"}
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return rows, months
+
+
+def _link(path: Path, target: Path) -> None:
+    """Make ``path`` a symlink to ``target`` (relative), replacing a file, folder or link in one rename where
+    it can (a folder from before snapshots is moved aside first, once)."""
+    if path.is_symlink() and Path(os.readlink(path)) == target:
+        return
+    tmp = temp_path(path)
+    os.symlink(target, tmp)
+    swap_in(tmp, path)
+
+
+def read_manifest(published_dir: Path) -> dict:
+    """The current snapshot's manifest.json: months, tables and rows, licence, release, labels."""
+    path = snapshot_dir(published_dir) / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no published snapshot in {published_dir}: materialise publish/marts_snapshot first")
+    return json.loads(path.read_text())
+
+
+def publish_marts(
+    warehouse: duckdb.DuckDBPyConnection,
+    published_dir: Path,
+    release: Callable[[list[str]], dict] = lambda months: {},
+    labels: dict | None = None,
+) -> PublishResult:
+    """Export the marts through ``warehouse`` (an open connection) as a new snapshot and swap it in.
+
+    ``release(months)`` describes where the published months came from; ``labels`` are the marts' own labels
+    (the unknown label) that readers must match. Both go into the manifest."""
+    started = time.monotonic()
+    published_dir = Path(published_dir)
+    snapshots = published_dir / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    sweep(snapshots)  # what a killed publish left
+    sweep(published_dir)
+    name = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+    done = snapshots / name
+    building = temp_path(done)
+    try:
+        rows, months = _build(warehouse, building, name, release, labels or {})
+        os.rename(building, done)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    current = published_dir / CURRENT
+    # the snapshot being replaced is kept, for readers that resolved it just before the swap; older ones go.
+    # Taken from the link, not from names or clocks: two publishes can fall in the same second.
+    previous = Path(os.readlink(current)).name if current.is_symlink() else None
+    _link(current, Path(SNAPSHOTS) / name)  # the swap: one rename
+    for entry in ENTRIES:
+        _link(published_dir / entry, Path(CURRENT) / entry)
+    for old in snapshots.iterdir():
+        if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
+            shutil.rmtree(old, ignore_errors=True)
+    size = sum(p.stat().st_size for p in done.rglob("*") if p.is_file())
+    return PublishResult(rows, size, months, published_dir / "serving.duckdb", time.monotonic() - started, done)

@@ -1,0 +1,198 @@
+"""The raw zone: one month's archive members exactly as data.police.uk published them, plus a manifest.
+
+Layout: ``<data>/raw/month=YYYY-MM/`` holding the member files under their archive base names and
+``_manifest.json`` (archive, member names, sizes, CRC-32, fetched-at, bytes fetched). A month folder is built
+beside its final place and renamed in, and the manifest is the last file written, so a crash never leaves a
+half month that looks whole: a folder without a manifest is not a loaded month.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from police_assets.core.tempfiles import swap_in, sweep, temp_path
+from police_assets.source.remote_zip import ArchiveError, MemberInfo, RemoteArchive
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "_manifest.json"
+
+
+class RawMonthMissing(FileNotFoundError):
+    """The raw zone has no complete copy of a month (materialise the raw asset for it first)."""
+
+
+def month_dir(raw_root: Path, month: str) -> Path:
+    return Path(raw_root) / f"month={month}"
+
+
+@dataclass
+class RawMonth:
+    """What a raw month folder holds, as recorded in its manifest."""
+
+    month: str
+    archive: str
+    archive_url: str
+    fetched_at: str
+    bytes_fetched: int
+    requests: int
+    full_download: bool
+    members: list[dict]  # {"name", "file", "size", "compressed_size", "crc32"}
+    forces: dict[str, str]  # the force list of the API at fetch time: id -> name
+    stop_and_search_forces: list[str]  # forces the API lists as publishing stop and search for the month
+    path: str = ""
+
+    @property
+    def bytes_on_disk(self) -> int:
+        return sum(m["size"] for m in self.members)
+
+
+def read_manifest(raw_root: Path, month: str) -> RawMonth:
+    path = month_dir(raw_root, month) / MANIFEST
+    if not path.is_file():
+        raise RawMonthMissing(
+            f"no raw copy of {month} at {path.parent} (materialise raw/archive_month for {month} first)"
+        )
+    body = json.loads(path.read_text())
+    return RawMonth(**body, path=str(path.parent))
+
+
+def provenance(raw_root: Path, months: list[str]) -> dict:
+    """Which data.police.uk archives ``months`` were loaded from and the newest fetch date (for the published
+    manifest, which the dashboards quote): ``{"archives": [...], "fetched": "YYYY-MM-DD" | None}``."""
+    archives, fetched = set(), []
+    for month in months:
+        try:
+            raw = read_manifest(raw_root, month)
+        except RawMonthMissing:
+            continue
+        archives.add(raw.archive)
+        fetched.append(raw.fetched_at[:10])
+    return {"archives": sorted(archives), "fetched": max(fetched) if fetched else None}
+
+
+# Limits on what one member may be, checked against the central directory before a byte of data is fetched.
+# A national month's largest file (the Met's street crimes) is tens of MB and CSV deflates 4-6:1; these leave
+# room for growth while refusing a member that would fill the disk or the lake's memory (a zip bomb).
+MAX_MEMBER_BYTES = 1 << 30
+MAX_DEFLATE_RATIO = 100
+
+
+def check_members(
+    members: list[MemberInfo], month: str, max_bytes: int = MAX_MEMBER_BYTES, max_ratio: float = MAX_DEFLATE_RATIO
+) -> None:
+    """Refuse a month whose members could not have come from data.police.uk, naming them (ArchiveError).
+
+    Each member must be ``YYYY-MM/<file>.csv`` with exactly this month's folder and a plain file name (no
+    sub-folder, ``..`` or absolute path: the base name becomes the raw file and the force id); no two may
+    share a name; none may be larger than ``max_bytes`` or inflate more than ``max_ratio`` times. Refusing
+    the whole month, rather than skipping members, keeps the raw zone a faithful copy of the archive: the
+    release sensor compares the two, and a skipped member would read as a revision on every tick.
+    """
+    problems = []
+    seen: dict[str, int] = {}
+    for m in members:
+        folder, _, base = m.name.partition("/")
+        seen[base] = seen.get(base, 0) + 1
+        if (
+            folder != month
+            or not base
+            or "/" in base
+            or "\\" in base
+            or base in (".", "..")
+            or not base.endswith(".csv")
+        ):
+            problems.append(f"{m.name!r}: not a {month}/<file>.csv name")
+        elif m.size > max_bytes:
+            problems.append(f"{m.name}: {m.size:,} bytes, over the limit of {max_bytes:,}")
+        elif m.size > max_ratio * max(m.compressed_size, 1):
+            problems.append(f"{m.name}: inflates {m.size / max(m.compressed_size, 1):,.0f} times, over {max_ratio:g}")
+    problems += [f"{base}: {n} members share this name" for base, n in sorted(seen.items()) if n > 1]
+    if problems:
+        raise ArchiveError(
+            f"{month}: the archive holds members that cannot be data.police.uk files, so nothing of the month "
+            f"was loaded: {'; '.join(problems[:10])}"
+            + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+        )
+
+
+def fetch_month(
+    archive: RemoteArchive,
+    month: str,
+    raw_root: Path,
+    forces: dict[str, str],
+    stop_and_search_forces: list[str],
+) -> RawMonth:
+    """Copy every member of ``month`` out of ``archive`` into the raw zone, atomically; returns the manifest.
+
+    Raises :class:`ArchiveError` when the archive holds no files for the month or a member is corrupt (its
+    CRC-32 or size does not match the central directory); the previous copy of the month, if any, stays.
+    """
+    raw_root = Path(raw_root)
+    raw_root.mkdir(parents=True, exist_ok=True)
+    members = archive.members_matching(lambda name: name.startswith(f"{month}/") and name.endswith(".csv"))
+    if not members:
+        raise ArchiveError(f"{archive.url} holds no files for {month}")
+    check_members(members, month)
+    stats_before = (archive.stats.bytes_fetched, archive.stats.requests)
+    started = time.monotonic()
+    tmp = temp_path(month_dir(raw_root, month))
+    tmp.mkdir()
+    try:
+        records = []
+        for member, path in archive.extract_members(members, tmp):
+            size = path.stat().st_size
+            if size != member.size:
+                raise ArchiveError(f"{member.name}: wrote {size} bytes, the archive says {member.size}")
+            records.append(
+                {
+                    "name": member.name,
+                    "file": path.name,
+                    "size": member.size,
+                    "compressed_size": member.compressed_size,
+                    "crc32": f"{member.crc32:08x}",
+                }
+            )
+        raw = RawMonth(
+            month=month,
+            archive=archive.url.rsplit("/", 1)[-1],
+            archive_url=archive.url,
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            bytes_fetched=archive.stats.bytes_fetched - stats_before[0],
+            requests=archive.stats.requests - stats_before[1],
+            full_download=archive.stats.full_download,
+            members=records,
+            forces=forces,
+            stop_and_search_forces=sorted(stop_and_search_forces),
+        )
+        body = asdict(raw)
+        body.pop("path")
+        (tmp / MANIFEST).write_text(json.dumps(body, indent=1))
+        swap_in(tmp, month_dir(raw_root, month))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    raw.path = str(month_dir(raw_root, month))
+    log.info(
+        "raw %s: %d files, %.1f MB from %s in %.1fs (%d requests, %.1f MB fetched)",
+        month,
+        len(records),
+        raw.bytes_on_disk / 1e6,
+        raw.archive,
+        time.monotonic() - started,
+        raw.requests,
+        raw.bytes_fetched / 1e6,
+    )
+    return raw
+
+
+def clean_stale(raw_root: Path) -> int:
+    """Remove leftovers of interrupted fetches whose process is gone (a fetch in progress in another run is
+    left alone); returns how many."""
+    return len(sweep(raw_root))

@@ -1,0 +1,94 @@
+"""Coverage: which forces published which months of each dataset, whole, partial or not at all."""
+
+from __future__ import annotations
+
+import duckdb
+
+from police_assets.site.cubes import cube_from_query
+from police_assets.site.pages import charts
+from police_assets.site.pages.base import Filter, Page, View, force_names, month_filters
+
+# fct_force_month_coverage.coverage_status -> label, in display order, with its colour
+STATUS = {
+    "complete": ("Published", charts.SKY),
+    "partial": ("Partial file", charts.YELLOW),
+    "empty": ("Empty file", charts.ORANGE),
+    "missing": ("No file", charts.VERMILION),
+    "never": ("Never published", charts.GREY),
+}
+ORDER = [label for label, _ in STATUS.values()]
+
+
+def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
+    names = force_names(con)
+    labels = " ".join(f"WHEN '{status}' THEN '{label}'" for status, (label, _) in STATUS.items())
+    coverage = cube_from_query(
+        con,
+        "coverage",
+        f"""SELECT strftime(file_month, '%Y-%m'), force_id, dataset_name, CASE coverage_status {labels} END,
+                   count(*), count(*) FILTER (WHERE coverage_status IN ('missing', 'empty')),
+                   count(*) FILTER (WHERE coverage_status = 'partial'),
+                   count(*) FILTER (WHERE coverage_status <> 'never'), sum(coalesce(record_count, 0))
+            FROM fct_force_month_coverage GROUP BY ALL""",
+        ["month", "force", "dataset", "status"],
+        ["n", "gaps", "partial", "expected", "records"],
+        orders={"status": ORDER},
+        relabel=names,
+        unknown=unknown,
+    )
+    return Page(
+        slug="coverage",
+        title="Coverage",
+        intro=(
+            "Which forces published which months. A force-month without a file (or with an empty one) is a gap "
+            "in the data, not a month without crime; a partial file holds under half the force's usual records "
+            "(its median over the surrounding 12 months). Read every other page with these in mind: their "
+            "trends mark the months they touch."
+        ),
+        cubes=[coverage],
+        filters=[
+            Filter("dataset", "dataset", "Dataset", default="street", all_label="All datasets"),
+            Filter("force", "force", "Force"),
+            *month_filters(),
+        ],
+        kpis=[
+            View("kpi_gaps", "coverage", "force-months missing", "No file, or an empty one.", measures=["gaps"]),
+            View("kpi_partial", "coverage", "force-months partial", "Under half the usual.", measures=["partial"]),
+            View(
+                "kpi_cells",
+                "coverage",
+                "force-months expected",
+                "Force-months of forces that publish the dataset.",
+                measures=["expected"],
+            ),
+        ],
+        views=[
+            View(
+                "grid",
+                "coverage",
+                "Which force-months were published",
+                "One cell per force and month, coloured by whether a file was published, whole, partial or empty.",
+                group=["force", "month", "status"],
+                chart=charts.heatmap(ORDER, [color for _, color in STATUS.values()]),
+                columns=[("force", "Force", "text"), ("month", "Month", "text"), ("status", "Status", "text")],
+            ),
+            View(
+                "gaps_by_force",
+                "coverage",
+                "Gaps by force",
+                "Force-months missing per force in the selection.",
+                group=["force"],
+                measures=["gaps"],
+                sort=("gaps", True),
+                positive="gaps",
+                chart=charts.bars("force", "Force", "gaps", "Missing"),
+                columns=[("force", "Force", "text"), ("gaps", "Force-months missing", "int")],
+            ),
+        ],
+        notes=[
+            "Stop-and-search and outcome files are published per force; some forces publish none at all "
+            '("Never published"), which is not counted as missing.',
+            "Partial: records below half the force's median over its surrounding 12 months (at least 2 of them "
+            "with records); the rule lives in the dbt model fct_force_month_coverage.",
+        ],
+    )

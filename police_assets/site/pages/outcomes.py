@@ -1,0 +1,188 @@
+"""Outcomes: where the crimes of the chosen months have got to, and what is not known about them."""
+
+from __future__ import annotations
+
+import altair as alt
+import duckdb
+
+from police_assets.site.cubes import cube_from_query
+from police_assets.site.pages import charts
+from police_assets.site.pages.base import (
+    GAP_NOTE,
+    Filter,
+    Page,
+    View,
+    coverage_cube,
+    force_names,
+    month_filters,
+    share,
+)
+
+# The outcome statuses that are not an outcome (the marts' macro outcome_status names them).
+RECORDED, AWAITING, NOT_PUBLISHED, FROM_STREET = (
+    "Outcome recorded",
+    "Awaiting an outcome",
+    "No outcome data published",
+    "Outcome from the street file",
+)
+STREET_WAIT = "Not known (street file)"
+LONGEST_WAIT = 12  # months; longer waits share one bar
+
+
+def wait_label(months: int) -> str:
+    """The bar of a crime whose latest outcome came ``months`` after it."""
+    if months >= LONGEST_WAIT:
+        return f"{LONGEST_WAIT}+ months"
+    return "1 month" if months == 1 else f"{months} months"
+
+
+WAIT_ORDER = [wait_label(n) for n in range(LONGEST_WAIT + 1)] + [STREET_WAIT, AWAITING, NOT_PUBLISHED]
+
+
+def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
+    names = force_names(con)
+    group_order = [
+        r[0]
+        for r in con.execute("SELECT outcome_group FROM dim_outcome_groups ORDER BY outcome_group_order").fetchall()
+    ]
+    outcomes = cube_from_query(
+        con,
+        "outcomes",
+        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name, outcome_group,
+                   sum(crime_count), sum(no_suspect_identified_count),
+                   sum(crime_count) FILTER (WHERE outcome_status = '{AWAITING}'),
+                   sum(crime_count) FILTER (WHERE outcome_status = '{NOT_PUBLISHED}')
+            FROM agg_outcomes_by_crime_type GROUP BY ALL""",
+        ["month", "force", "type", "group"],
+        ["n", "no_suspect", "awaiting", "unpublished"],
+        orders={"group": [*group_order, AWAITING, NOT_PUBLISHED]},
+        relabel=names,
+        derived={"known": ("n", "unpublished")},  # crimes with outcome data
+        unknown=unknown,
+    )
+    # a recorded outcome's wait in whole months (capped), else its status; wait_label names the bars
+    waits = cube_from_query(
+        con,
+        "waits",
+        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name,
+                   CASE WHEN outcome_status = '{RECORDED}' THEN least(months_to_outcome, {LONGEST_WAIT})::VARCHAR
+                        ELSE outcome_status END,
+                   count(*)
+            FROM fct_street_crimes WHERE NOT is_anti_social_behaviour GROUP BY ALL""",
+        ["month", "force", "type", "wait"],
+        ["n"],
+        orders={"wait": WAIT_ORDER},
+        relabel={
+            **names,
+            "wait": {str(n): wait_label(n) for n in range(LONGEST_WAIT + 1)} | {FROM_STREET: STREET_WAIT},
+        },
+        unknown=unknown,
+    )
+    known = "crimes with outcome data published"
+    visible_waits = [w for w in WAIT_ORDER if w != NOT_PUBLISHED]
+    return Page(
+        slug="outcomes",
+        title="Outcomes",
+        intro=(
+            "Where the crimes of the chosen months have got to: each crime's latest outcome so far, from the "
+            "outcome files of that month and every later month. Where a force published no outcome files, the "
+            'street file\'s "Last outcome category" (a snapshot at publication) stands in, marked as such; '
+            'where there is neither, the crime counts as "no outcome data published", never as awaiting. '
+            "Shares are over the crimes with outcome data. Anti-social behaviour has no outcomes and is left "
+            "out. Recent months always look unresolved: outcomes keep arriving for months."
+        ),
+        cubes=[outcomes, waits, coverage_cube(con, "street", names, unknown)],
+        coverage="coverage",
+        filters=[Filter("force", "force", "Force"), Filter("type", "type", "Crime type"), *month_filters()],
+        kpis=[
+            View("kpi_crimes", "outcomes", "crimes (excluding ASB)", "Crimes in the selection."),
+            share(
+                "kpi_no_suspect",
+                "outcomes",
+                "closed with no suspect identified",
+                f"Share of the selection's {known} whose latest outcome says no suspect was identified.",
+                ("no_suspect", "known"),
+                "of the {den} " + known,
+            ),
+            share(
+                "kpi_awaiting",
+                "outcomes",
+                "still awaiting an outcome",
+                f"Share of the selection's {known} with no outcome yet.",
+                ("awaiting", "known"),
+                "of the {den} " + known,
+            ),
+            share(
+                "kpi_unpublished",
+                "outcomes",
+                "with no outcome data published",
+                "Share of the selection's crimes whose force published no outcome for them (no file), left out "
+                "of the shares above.",
+                ("unpublished", "n"),
+                "of the {den} crimes",
+            ),
+        ],
+        views=[
+            View(
+                "mix",
+                "outcomes",
+                "Outcome mix by crime type",
+                "Share of each crime type's crimes (with outcome data) by latest outcome group; outcomes taken from "
+                "street files count in their group.",
+                group=["type", "group"],
+                left_out={"where": {"group": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
+                chart=charts.stacked_share("type", "Crime type", "group", "Latest outcome", [*group_order, AWAITING]),
+                columns=[("type", "Crime type", "text"), ("group", "Latest outcome", "text"), ("n", "Crimes", "int")],
+            ),
+            View(
+                "waits",
+                "waits",
+                "Time from crime to outcome",
+                "Crimes by months between the crime and its latest outcome; awaiting means none yet. An outcome "
+                "from a street file has no date.",
+                group=["wait"],
+                left_out={"where": {"wait": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
+                chart=(
+                    alt.Chart()
+                    .mark_bar(color=charts.BLUE)
+                    .encode(
+                        x=alt.X("wait:N", sort=visible_waits, title="Months from crime to latest outcome"),
+                        y=alt.Y("n:Q", title="Crimes"),
+                        color=alt.condition(
+                            f"datum.wait == '{AWAITING}'", alt.value(charts.VERMILION), alt.value(charts.BLUE)
+                        ),
+                        tooltip=[alt.Tooltip("wait:N", title="Time to outcome"), alt.Tooltip("n:Q", format=",")],
+                    )
+                    .properties(width=charts.WIDTH)
+                ),
+                columns=[("wait", "Time to latest outcome", "text"), ("n", "Crimes", "int")],
+            ),
+            View(
+                "awaiting",
+                "outcomes",
+                "Share still awaiting an outcome, by crime month",
+                f"Of each month's {known}, the share with no outcome yet." + GAP_NOTE,
+                group=["month"],
+                gaps=True,
+                coverage=True,
+                measures=["known", "awaiting"],
+                ratios={"awaiting_share": ("awaiting", "known")},
+                chart=charts.trend("awaiting_share", "Share awaiting", charts.VERMILION, fmt="%"),
+                columns=[
+                    ("month", "Crime month", "text"),
+                    ("known", "Crimes with outcome data", "int"),
+                    ("awaiting", "Awaiting an outcome", "int"),
+                    ("awaiting_share", "Share awaiting", "pct"),
+                    ("coverage_note", "Coverage", "note"),
+                ],
+            ),
+        ],
+        notes=[
+            "Outcome groups combine the published outcome wording of all years (see the dbt seeds outcome_types "
+            "and outcome_groups).",
+            "Outcome status, one rule (dbt macro outcome_status): an outcome recorded in an outcomes file; "
+            "awaiting an outcome (the force published outcomes for the crime's month or later, none for this "
+            "crime yet); the street file's Last outcome category, where the force published no outcomes; or no "
+            "outcome data published.",
+        ],
+    )

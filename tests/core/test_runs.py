@@ -1,0 +1,140 @@
+"""A run that dies must not block the runs after it: its pool slot is freed, its dbt stops, a blocked step
+sleeps instead of spinning. Each test breaks the promise on purpose."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, asset, materialize
+from dagster._core.storage.dagster_run import DagsterRun
+
+from police_assets.core import runs
+from police_assets.core.storage import PoliceStorage
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry: {enabled: false}\nconcurrency:\n  pools:\n    default_limit: 1\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with DagsterInstance.get() as inst:
+        yield inst
+
+
+def _dead_run_holding_the_slot(instance, tags) -> str:
+    """A run left STARTED, holding the duckdb slot, as a SIGKILL mid-step leaves one."""
+    run_id = str(uuid.uuid4())
+    instance.add_run(
+        DagsterRun(job_name="__ephemeral_asset_job__", run_id=run_id, status=DagsterRunStatus.STARTED, tags=tags)
+    )
+    instance.event_log_storage.initialize_concurrency_limit_to_default("duckdb")
+    assert instance.event_log_storage.claim_concurrency_slot("duckdb", run_id, "warehouse").is_claimed
+    return run_id
+
+
+@asset(pool="duckdb")
+def writer(storage: PoliceStorage) -> None:
+    """Stands in for any warehouse writer: it needs the pool's one slot."""
+
+
+def _materialize_within(instance, storage, seconds):
+    result = {}
+    thread = threading.Thread(
+        target=lambda: result.update(r=materialize([writer], resources={"storage": storage}, instance=instance)),
+        daemon=True,
+    )
+    thread.start()
+    thread.join(seconds)
+    return result.get("r")
+
+
+def test_a_dead_run_of_this_host_is_failed_and_its_slot_freed(instance, tmp_path):
+    import socket
+
+    dead = _dead_run_holding_the_slot(instance, {runs.HOST_TAG: socket.gethostname(), runs.PID_TAG: str(_dead_pid())})
+    result = _materialize_within(instance, PoliceStorage(data_dir=str(tmp_path / "data")), 60)
+    assert result is not None and result.success  # without the reaper it waits for the slot forever
+    assert instance.get_run_by_id(dead).status == DagsterRunStatus.FAILURE
+    assert runs.slot_holders(instance, "duckdb") == []
+    # the new run registered itself, so a run after it can judge it the same way
+    tags = instance.get_run_by_id(result.run_id).tags
+    assert tags[runs.PID_TAG] == str(os.getpid()) and tags[runs.HOST_TAG] == socket.gethostname()
+
+
+@pytest.mark.parametrize("which", ["alive", "other host", "untagged"])
+def test_a_run_that_may_be_alive_is_never_touched(instance, which):
+    import socket
+
+    tags = {
+        "alive": {runs.HOST_TAG: socket.gethostname(), runs.PID_TAG: str(os.getpid())},
+        "other host": {runs.HOST_TAG: "another-machine", runs.PID_TAG: str(_dead_pid())},
+        "untagged": {},
+    }[which]
+    run_id = _dead_run_holding_the_slot(instance, tags)
+    assert runs.reap_dead_runs(instance, "current") == []
+    assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTED
+    assert runs.slot_holders(instance, "duckdb") == [run_id]
+
+
+def test_a_blocked_step_sleeps_between_checks_instead_of_spinning():
+    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+
+    class Waiting:
+        _pending_claims = {"warehouse"}
+        _pending_timeouts = {"warehouse": time.time() + 5}
+
+    runs.wait_for_slots_without_spinning()
+    assert 4 < InstanceConcurrencyContext.interval_to_next_pending_claim_check(Waiting()) <= 5
+    # Dagster's own method still answers 0 (a busy loop): when this fails, Dagster fixed it; drop the shim
+    assert runs._DAGSTER_INTERVAL(Waiting()) == 0
+
+
+def test_dbt_stops_when_the_run_that_started_it_is_killed(tmp_path):
+    """Regression: dbt outlived a killed run and kept writing the warehouse as an orphan."""
+    pid_file = tmp_path / "dbt.pid"
+    sleeper = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    run_process = textwrap.dedent(f"""
+        import subprocess, sys, time
+        subprocess.Popen([{str(_police_dbt())!r}, "-c", {sleeper!r}])
+        time.sleep(120)
+    """)
+    env = dict(os.environ, POLICE_DBT_COMMAND=sys.executable)
+    run = subprocess.Popen([sys.executable, "-c", run_process], env=env)
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    dbt_pid = int(pid_file.read_text())
+    os.kill(run.pid, signal.SIGKILL)  # the run's process dies the hard way
+    run.wait()
+    deadline = time.monotonic() + 15
+    while _alive(dbt_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(dbt_pid), "dbt outlived the run"
+
+
+def _police_dbt():
+    from pathlib import Path
+
+    return Path(sys.executable).with_name("police-dbt")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by its parent) is gone for our purposes
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().split(") ", 1)[1][0] != "Z"

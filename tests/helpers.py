@@ -1,0 +1,47 @@
+"""The one way tests materialise a range of months: a single run over ``first..last``, as a backfill or the
+release sensor would start it (the same range tags), in process."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, DagsterInstance, materialize
+
+from police_assets.core.partitions import range_tags
+
+
+def fast_police(server):
+    """The data.police.uk resource pointed at a fake server, with retries that do not sleep for seconds."""
+    from police_assets.source.resource import DataPoliceUk
+
+    return DataPoliceUk(base_url=server.url, backoff_factor=0.01, requests_per_second=200)
+
+
+def materialize_months(
+    assets,
+    first: str,
+    last: str | None = None,
+    *,
+    storage,
+    police=None,
+    dbt: bool = True,
+    checks: bool = False,
+    instance: DagsterInstance | None = None,
+    tags: dict | None = None,
+    raise_on_error: bool = True,
+):
+    """Materialise ``assets`` for months ``first..last`` in one run. dbt's data tests and the asset checks run
+    only with ``checks`` (they cost seconds a run; the tests that are about them ask for them)."""
+    from police_assets.definitions import defs
+
+    resources = {"storage": storage}
+    if police is not None:
+        resources["police"] = police
+    if dbt:
+        resources["dbt"] = defs.resources["dbt"]
+    return materialize(
+        assets,
+        resources=resources,
+        tags={**range_tags(first, last or first), **(tags or {})},
+        instance=instance or DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
+        selection=None if checks else AssetSelection.all().without_checks(),
+    )

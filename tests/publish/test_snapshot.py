@@ -1,0 +1,93 @@
+"""The published snapshot: swapped in whole, so a reader never sees tables from two publishes, and a publish
+that fails or is killed leaves the previous one in place and nothing behind."""
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from police_assets.core.tempfiles import sweep, temp_path
+from police_assets.publish.snapshot import publish_marts, snapshot_dir
+from police_assets.site.cubes import open_published
+
+
+def _warehouse(path, crimes: int):
+    """A warehouse whose two marts agree: the aggregate sums to the number of crimes."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con.execute(
+        f"CREATE OR REPLACE TABLE marts.fct_street_crimes AS SELECT i AS street_crime_key, DATE '2024-01-01' "
+        f"AS crime_month FROM range({crimes}) t(i)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE marts.agg_street_crimes_monthly AS SELECT DATE '2024-01-01' AS crime_month, "
+        f"{crimes} AS crime_count"
+    )
+    return con
+
+
+def _counts(folder):
+    con = duckdb.connect()
+    crimes = con.execute(f"SELECT count(*) FROM '{folder}/marts/fct_street_crimes.parquet'").fetchone()[0]
+    total = con.execute(f"SELECT sum(crime_count) FROM '{folder}/marts/agg_street_crimes_monthly.parquet'").fetchone()[
+        0
+    ]
+    return crimes, total
+
+
+def test_each_publish_is_one_snapshot_swapped_in_and_a_pinned_reader_keeps_its_own(tmp_path):
+    published = tmp_path / "published"
+    with _warehouse(tmp_path / "w.duckdb", 5) as con:
+        first = publish_marts(con, published)
+    pinned = snapshot_dir(published)  # a reader resolves the snapshot once...
+    assert pinned == first.snapshot and _counts(published) == (5, 5)
+    with _warehouse(tmp_path / "w.duckdb", 7) as con:
+        second = publish_marts(con, published)
+    assert _counts(pinned) == (5, 5)  # ...and reads one publish, whatever happens meanwhile
+    assert _counts(published) == (7, 7) and snapshot_dir(published) == second.snapshot
+    with duckdb.connect(str(published / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.fct_street_crimes").fetchone()[0] == 7
+    manifest = json.loads((published / "manifest.json").read_text())
+    assert manifest["tables"] == {"agg_street_crimes_monthly": 1, "fct_street_crimes": 7}
+    assert manifest["snapshot"] == second.snapshot.name
+    # the dashboards read one snapshot too
+    with open_published(published) as con:
+        assert con.execute("SELECT count(*) FROM fct_street_crimes").fetchone()[0] == 7
+    # the current snapshot and the one before are kept, older ones go
+    with _warehouse(tmp_path / "w.duckdb", 9) as con:
+        third = publish_marts(con, published)
+    assert sorted(p.name for p in (published / "snapshots").iterdir()) == sorted(
+        [second.snapshot.name, third.snapshot.name]
+    )
+
+
+def test_a_publish_that_fails_midway_leaves_the_previous_snapshot_and_nothing_else(tmp_path, monkeypatch):
+    published = tmp_path / "published"
+    with _warehouse(tmp_path / "w.duckdb", 5) as con:
+        publish_marts(con, published)
+    before = sorted(p.name for p in (published / "snapshots").iterdir())
+    with _warehouse(tmp_path / "w.duckdb", 7) as con:
+        # published in name order, so this view fails after the new crimes were already exported
+        con.execute("CREATE VIEW marts.zz_broken AS SELECT error('boom') AS x")
+        with pytest.raises(duckdb.Error, match="boom"):
+            publish_marts(con, published)
+    assert _counts(published) == (5, 5)  # the old snapshot, whole: not the new crimes beside the old total
+    assert sorted(p.name for p in (published / "snapshots").iterdir()) == before  # no half snapshot left
+
+
+def test_what_a_killed_writer_left_is_swept_and_work_in_progress_is_not(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    left = folder / f".20240101T000000Z-abc123.tmp-{dead_pid}-0123abcd"
+    left.mkdir()
+    (left / "serving.duckdb").write_bytes(b"half")
+    stray = tmp_path / f".data.parquet.tmp-{dead_pid}-89abcdef"
+    stray.write_bytes(b"half")
+    mine = temp_path(folder / "20240102T000000Z-def456")  # this process is alive: in progress, kept
+    mine.mkdir()
+    assert sweep(folder) == [left] and sweep(tmp_path) == [stray]
+    assert mine.exists() and not left.exists() and not stray.exists()

@@ -1,0 +1,457 @@
+"""The dashboards: cubes and rendering without a browser, then the rendered site in real headless Chromium.
+
+The browser tests drive Debian's ``chromium`` with Playwright (no browser download). They are skipped where
+no Chromium is installed, except under CI (``CI`` set), where a missing browser is a failure.
+"""
+
+import base64
+import gzip
+import json
+import os
+
+import duckdb
+import pytest
+
+from police_assets.definitions import all_assets
+from police_assets.publish.snapshot import read_manifest
+from police_assets.site.cubes import cube_from_query, open_published
+from police_assets.site.pages import PAGE_BUILDERS
+from police_assets.site.render import _script_safe
+from police_dev.browser import find_chromium, launch
+from tests.helpers import fast_police, materialize_months
+
+CHROMIUM = find_chromium()
+PAGES = ["crime", "outcomes", "stop-and-search", "coverage"]
+
+
+# --- without a browser -----------------------------------------------------------------------------------
+
+
+def test_cube_encodes_dimensions_as_codes_in_the_given_order_rows_sorted_by_code():
+    con = duckdb.connect()
+    cube = cube_from_query(
+        con,
+        "t",
+        """SELECT * FROM (VALUES ('2024-02', 'kent', 'b', 3), ('2024-01', 'kent', NULL, 2),
+                                 ('2024-01', 'essex', 'a', 5)) v(m, f, x, n)""",
+        ["month", "force", "x"],
+        ["n"],
+        orders={"x": ["b", "a"]},
+        relabel={"force": {"kent": "Kent Police"}},
+        unknown="(not known)",
+    )
+    assert cube.labels == {
+        "month": ["2024-01", "2024-02"],
+        "force": ["Kent Police", "essex"],
+        "x": ["b", "a", "(not known)"],  # the label given: the marts' own, from the snapshot manifest
+    }
+    # rows sorted by (month, force, x) codes: long runs for gzip, the same bytes whatever the query order
+    assert cube.codes == {"month": [0, 0, 1], "force": [0, 1, 0], "x": [2, 1, 0]} and cube.values["n"] == [2, 5, 3]
+    assert cube.total("n", force="Kent Police") == 5 and cube.total("n", month="2024-01") == 7
+    decoded = json.loads(gzip.decompress(base64.b64decode(cube.encode())))
+    assert decoded["columns"]["n"] == [2, 5, 3] and decoded["rows"] == 3 and decoded["labels"] == cube.labels
+
+
+def test_month_labels_run_from_first_to_last_month_without_holes():
+    con = duckdb.connect()
+    cube = cube_from_query(
+        con, "t", "SELECT * FROM (VALUES ('2023-11', 1), ('2024-02', 2)) v(m, n)", ["month"], ["n"], unknown="?"
+    )
+    assert cube.labels["month"] == ["2023-11", "2023-12", "2024-01", "2024-02"] and cube.codes["month"] == [0, 3]
+
+
+def test_inline_code_cannot_close_its_script_element():
+    assert (
+        str(_script_safe('x = "</script>"; y = /</g; z = "</SCRIPT"'))
+        == 'x = "<\\/script>"; y = /</g; z = "<\\/SCRIPT"'
+    )
+
+
+def test_no_published_marts_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="materialise publish/marts_snapshot first"):
+        open_published(tmp_path)
+
+
+# --- the rendered site -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(fake_site, tmp_path_factory):
+    """The whole chain for 2024-01..2024-03 of the small fake release, ending with publish/site. The fake's
+    coverage patterns all show: Greater Manchester has no files in February and March, Gwent's February
+    street file is partial, City of London and Northern Ireland publish no outcomes, the Met no search links."""
+    from police_assets.core.storage import PoliceStorage
+    from police_dev.fake.server import FakePoliceServer
+
+    storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("site-data")))
+    storage.export_env()
+    with FakePoliceServer(fake_site) as server:
+        result = materialize_months(all_assets, "2024-01", "2024-03", storage=storage, police=fast_police(server))
+    assert result.success
+    meta = result.asset_materializations_for_node("publish__site")[0].metadata
+    return storage, meta
+
+
+def _serving(storage, sql, params=()):
+    with duckdb.connect(str(storage.published_dir / "serving.duckdb"), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_site_asset_writes_every_page_with_metadata(built):
+    storage, meta = built
+    site = storage.published_dir / "site"
+    assert sorted(p.name for p in site.glob("*.html")) == sorted(["index.html", *(f"{p}.html" for p in PAGES)])
+    assert meta["pages"].value == 5 and meta["bytes"].value == sum(p.stat().st_size for p in site.glob("*.html"))
+    assert meta["data_months"].value == "2024-01..2024-03 (3)"
+    index = (site / "index.html").read_text()
+    assert "Contains public sector information licensed under the Open Government Licence v3.0." in index
+    assert "2024-01 to 2024-03" in index and "archive 2024-03.zip" in index
+    for page in PAGES:  # self-contained: no external script, style or data
+        html = (site / f"{page}.html").read_text()
+        assert "<script src" not in html and "https://cdn" not in html and "vegaEmbed" in html
+
+
+def test_page_builders_only_read_published_files(built):
+    storage, _ = built
+    manifest = read_manifest(storage.published_dir)
+    con = open_published(storage.published_dir)
+    pages = [build(con, manifest["labels"]["unknown"]) for build in PAGE_BUILDERS]
+    crimes = next(c for c in pages[0].cubes if c.name == "crimes")
+    (expected,) = _serving(storage, "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly")[0]
+    assert crimes.total("n") == expected
+    # the unknown label the pages rank and note by is the one the marts wrote, taken from the manifest
+    assert _serving(storage, "SELECT town_name FROM marts.dim_towns WHERE NOT is_town_known") == [
+        (manifest["labels"]["unknown"],)
+    ]
+    assert "(unknown)" in crimes.labels["town"] and manifest["months"] == ["2024-01", "2024-02", "2024-03"]
+    assert manifest["release"]["archives"] == ["2024-03.zip"] and manifest["release"]["fetched"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p, CHROMIUM)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser, built):
+    storage, _ = built
+    pages, problems = [], []
+
+    def _open(name):
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        page.on("request", lambda r: problems.append(f"request: {r.url}") if not r.url.startswith("file:") else None)
+        page.goto((storage.published_dir / "site" / f"{name}.html").as_uri())
+        if name != "index":
+            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+        pages.append(page)
+        return page
+
+    yield _open
+    for p in pages:
+        p.close()
+    assert problems == []  # no console error or warning, no page error, nothing fetched from the network
+
+
+def _kpi(page, kpi_id):
+    return page.locator(f"#kpi-{kpi_id}").get_attribute("data-value")
+
+
+def _choose(page, filter_id, label):
+    updates = int(page.evaluate("document.body.dataset.updates"))
+    page.select_option(f"#filter-{filter_id}", label=label)
+    page.wait_for_function(f"Number(document.body.dataset.updates) > {updates}")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_loads_and_every_chart_renders(open_page, name):
+    page = open_page(name)
+    charts = page.locator(".chart")
+    assert charts.count() >= 2
+    for i in range(charts.count()):
+        svg = charts.nth(i).locator("svg")
+        assert svg.count() == 1, f"chart {i} of {name} did not render"
+        assert (
+            charts.nth(i).locator("g[class*='mark-'] path, g[class*='mark-'] rect, g[class*='mark-'] text").count() > 0
+        )
+    # every chart has its table alternative, filled
+    for table in page.locator("table").all():
+        assert table.locator("tbody tr").count() > 0
+    assert page.locator("footer").inner_text().startswith("Contains public sector information licensed")
+
+
+@pytest.mark.parametrize("name", ["index", *PAGES])
+def test_pages_pass_the_axe_accessibility_rules(open_page, name):
+    """axe-core (the engine behind Lighthouse's accessibility audit) over the rendered page: labels, names,
+    contrast, landmarks, table headers, language."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(open_page(name))
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_the_accessibility_check_can_fail(browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser.new_page()
+    page.set_content("<html><body><select><option>a</option></select><img src='x.png'></body></html>")
+    found = {v["id"] for v in Axe().run(page).response["violations"]}
+    page.close()
+    assert {"html-has-lang", "select-name", "image-alt"} <= found
+
+
+def test_index_page(open_page):
+    page = open_page("index")
+    assert page.locator("#months").inner_text().startswith("2024-01 to 2024-03 (3 months)")
+    assert page.locator("nav a").count() == 5
+
+
+def test_crime_filters_change_the_numbers_and_match_the_marts(open_page, built):
+    storage, _ = built
+    page = open_page("crime")
+    (total,) = _serving(
+        storage, "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly WHERE NOT is_anti_social_behaviour"
+    )[0]
+    assert int(_kpi(page, "kpi_crimes")) == total  # recorded crime: anti-social behaviour is not in it
+    # records without a location count in the total but are left out of the town ranking
+    (unknown,) = _serving(
+        storage, "SELECT count(*) FROM marts.fct_street_crimes WHERE NOT is_town_known AND NOT is_anti_social_behaviour"
+    )[0]
+    ranked = page.eval_on_selector_all("#table-top_towns tbody tr", "trs => trs.map(tr => tr.cells[0].textContent)")
+    assert unknown > 0 and len(ranked) == 15 and "(unknown)" not in ranked
+
+    force_id, force_name = (
+        "kent",
+        _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id='kent'")[0][0],
+    )
+    _choose(page, "force", force_name)
+    _choose(page, "month_from", "2024-02")
+    _choose(page, "month_to", "2024-02")
+    # the marts' own count for the known force-month, straight from the deduplicated fact table
+    (expected,) = _serving(
+        storage,
+        "SELECT count(*) FROM marts.fct_street_crimes WHERE force_id = ? AND crime_month = '2024-02-01' "
+        "AND NOT is_anti_social_behaviour",
+        [force_id],
+    )[0]
+    shown = int(_kpi(page, "kpi_crimes"))
+    assert shown == expected and shown != total
+    (asb,) = _serving(
+        storage,
+        "SELECT count(*) FROM marts.fct_street_crimes WHERE force_id = ? AND crime_month = '2024-02-01' "
+        "AND is_anti_social_behaviour",
+        [force_id],
+    )[0]
+    assert int(_kpi(page, "kpi_asb")) == asb
+    # the table alternative of the trend shows the same number for the month
+    rows = page.eval_on_selector_all(
+        "#table-trend tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.textContent))"
+    )
+    assert rows == [["2024-02", f"{expected:,}", ""]]  # Kent published February in full: no coverage note
+
+    # the town list now offers only Kent's towns; choosing one narrows the numbers again
+    town = _serving(
+        storage,
+        "SELECT town_name, count(*) FROM marts.fct_street_crimes WHERE force_id = ? AND crime_month = '2024-02-01' "
+        "AND NOT is_anti_social_behaviour GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+        [force_id],
+    )[0]
+    _choose(page, "town", town[0])
+    assert int(_kpi(page, "kpi_crimes")) == town[1]
+
+
+def test_a_month_without_records_is_a_gap_not_a_zero(open_page, built):
+    storage, _ = built
+    # a force and crime type with records in only one of the three months
+    force_name, type_name, month = _serving(
+        storage,
+        "SELECT f.force_name, a.crime_type_name, min(strftime(a.crime_month, '%Y-%m')) FROM marts.agg_street_crimes_monthly a "
+        "JOIN marts.dim_forces f USING (force_id) WHERE NOT a.is_anti_social_behaviour "
+        "GROUP BY ALL HAVING count(DISTINCT a.crime_month) = 1 ORDER BY 1, 2 LIMIT 1",
+    )[0]
+    page = open_page("crime")
+    _choose(page, "force", force_name)
+    _choose(page, "type", type_name)
+    rows = page.eval_on_selector_all(
+        "#table-trend tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.textContent))"
+    )
+    shown = {r[0]: r[1] for r in rows}
+    assert shown[month] != "–" and len(shown) == 3
+    assert all(value == "–" for m, value in shown.items() if m != month)
+
+
+def test_stop_and_search_numbers_match_the_marts(open_page, built):
+    storage, _ = built
+    page = open_page("stop-and-search")
+    force_id, force_name = _serving(
+        storage,
+        "SELECT force_id, force_name FROM marts.fct_stop_and_search WHERE search_month = '2024-01-01' "
+        "GROUP BY ALL ORDER BY count(*) DESC LIMIT 1",
+    )[0]
+    _choose(page, "force", force_name)
+    _choose(page, "month_to", "2024-01")
+    searches, arrests = _serving(
+        storage,
+        "SELECT count(*), count(*) FILTER (WHERE is_arrest) FROM marts.fct_stop_and_search "
+        "WHERE force_id = ? AND search_month = '2024-01-01'",
+        [force_id],
+    )[0]
+    assert int(_kpi(page, "kpi_searches")) == searches
+    assert float(_kpi(page, "kpi_arrest_rate")) == pytest.approx(arrests / searches)
+
+
+def test_outcomes_and_coverage_follow_their_filters(open_page, built):
+    storage, _ = built
+    page = open_page("outcomes")
+    (crimes,) = _serving(
+        storage,
+        "SELECT count(*) FROM marts.fct_street_crimes WHERE NOT is_anti_social_behaviour AND crime_month = '2024-01-01'",
+    )[0]
+    _choose(page, "month_to", "2024-01")
+    assert int(_kpi(page, "kpi_crimes")) == crimes
+
+    page = open_page("coverage")
+    gaps_sql = (
+        "SELECT count(*) FILTER (WHERE coverage_status IN ('missing', 'empty')), "
+        "count(*) FILTER (WHERE coverage_status = 'partial') FROM marts.fct_force_month_coverage WHERE dataset_name = ?"
+    )
+    gaps, partial = _serving(storage, gaps_sql, ["street"])[0]
+    assert int(_kpi(page, "kpi_gaps")) == gaps and int(_kpi(page, "kpi_partial")) == partial >= 1
+    _choose(page, "dataset", "stop-and-search")
+    (ss_gaps, _) = _serving(storage, gaps_sql, ["stop-and-search"])[0]
+    assert int(_kpi(page, "kpi_gaps")) == ss_gaps
+
+
+# --- unknown is never zero: each pattern of the fake release, as a reader sees it ---------------------------
+
+
+def _text(page, selector):
+    return page.locator(selector).inner_text()
+
+
+def _table(page, view_id):
+    return page.eval_on_selector_all(
+        f"#table-{view_id} tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.textContent))"
+    )
+
+
+def test_the_crime_headline_is_recorded_crime_and_asb_is_its_own_series(open_page, built):
+    storage, _ = built
+    crimes, asb = _serving(
+        storage,
+        "SELECT sum(crime_count) FILTER (WHERE NOT is_anti_social_behaviour), "
+        "sum(crime_count) FILTER (WHERE is_anti_social_behaviour) FROM marts.agg_street_crimes_monthly",
+    )[0]
+    page = open_page("crime")
+    assert int(_kpi(page, "kpi_crimes")) == crimes and int(_kpi(page, "kpi_asb")) == asb > 0
+    trend = lambda: sum(int(r[1].replace(",", "")) for r in _table(page, "trend") if r[1] != "–")  # noqa: E731
+    assert trend() == crimes  # the default series: crime, never crime + ASB
+    types = page.eval_on_selector_all("#filter-type option:not([hidden])", "os => os.map(o => o.textContent)")
+    assert "Anti-social behaviour" not in types
+    _choose(page, "series", "Anti-social behaviour")
+    assert trend() == asb and int(_kpi(page, "kpi_crimes")) == crimes  # the headlines stay apart
+    assert [r[0] for r in _table(page, "by_type")] == ["Anti-social behaviour"]
+
+
+def test_find_rate_is_over_recorded_links_and_a_force_that_records_none_reads_not_published(open_page, built):
+    storage, _ = built
+    found, known, searches = _serving(
+        storage,
+        "SELECT sum(object_found_count), sum(outcome_link_known_count), sum(search_count) "
+        "FROM marts.agg_stop_and_search_monthly",
+    )[0]
+    page = open_page("stop-and-search")
+    assert float(_kpi(page, "kpi_find_rate")) == pytest.approx(found / known) and known < searches
+    assert f"of the {known:,} searches whose link was recorded" in _text(page, "#kpi-basis-kpi_find_rate")
+    met = _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id = 'metropolitan'")[0][0]
+    # by force: the Met's share reads "not published" in the table and on the chart, never 0 %
+    by_force = {r[0]: r for r in _table(page, "by_force")}
+    assert by_force[met][-1] == "not published" and by_force[met][1] != "–"
+    assert page.locator("#chart-by_force text", has_text="not published").count() >= 1
+    _choose(page, "force", met)
+    assert _text(page, "#kpi-kpi_find_rate") == "not published" and _kpi(page, "kpi_find_rate") == ""
+    assert int(_kpi(page, "kpi_searches")) > 0  # the Met did search: only the link is unknown
+    assert {r[-2] for r in _table(page, "trend") if r[1] != "–"} == {"not published"}
+
+
+def test_crimes_of_forces_without_outcome_files_are_never_awaiting(open_page, built):
+    storage, _ = built
+    city = _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id = 'city-of-london'")[0][0]
+    statuses = dict(
+        _serving(
+            storage,
+            "SELECT outcome_status, count(*) FROM marts.fct_street_crimes "
+            "WHERE force_id = 'city-of-london' AND NOT is_anti_social_behaviour GROUP BY 1",
+        )
+    )
+    assert "Awaiting an outcome" not in statuses and statuses.get("Outcome from the street file", 0) > 0
+    unpublished = statuses.get("No outcome data published", 0)
+    page = open_page("outcomes")
+    _choose(page, "force", city)
+    assert float(_kpi(page, "kpi_awaiting")) == 0  # of the crimes with outcome data, none is "awaiting"
+    assert float(_kpi(page, "kpi_unpublished")) == pytest.approx(unpublished / sum(statuses.values()))
+    groups = {r[1] for r in _table(page, "mix")}
+    assert "Awaiting an outcome" not in groups and "No outcome data published" not in groups
+    if unpublished:
+        assert _text(page, "#left-out-mix").startswith(f"{unpublished:,} of the selection's")
+
+
+def test_a_selection_without_files_says_so_instead_of_zero(open_page, built):
+    storage, _ = built
+    gmp = _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id = 'greater-manchester'")[0][0]
+    page = open_page("crime")
+    _choose(page, "force", gmp)
+    _choose(page, "month_from", "2024-02")
+    assert _text(page, "#kpi-kpi_crimes") == "no data" and _kpi(page, "kpi_crimes") == ""
+    assert "no file was published" in _text(page, "#kpi-basis-kpi_crimes")
+    note = page.locator("#coverage-note")
+    assert note.get_attribute("data-missing") == "2" and "have no file" in note.inner_text()
+    assert page.locator("#empty-trend").is_visible() and "no file was published" in _text(page, "#empty-trend")
+    assert page.locator("#chart-trend").is_hidden()  # no empty frame with a 0 tick
+
+
+def test_trend_points_over_missing_or_partial_force_months_are_marked(open_page, built):
+    storage, _ = built
+    flagged = _serving(
+        storage,
+        "SELECT strftime(file_month, '%Y-%m'), list(force_name ORDER BY force_name), "
+        "list(coverage_status ORDER BY force_name) "
+        "FROM marts.fct_force_month_coverage WHERE dataset_name = 'street' "
+        "AND coverage_status IN ('missing', 'empty', 'partial') GROUP BY 1 ORDER BY 1",
+    )
+    statuses = {m: dict(zip(forces, s, strict=True)) for m, forces, s in flagged}
+    assert statuses["2024-02"]["Greater Manchester Police"] == "missing"
+    assert statuses["2024-02"]["Gwent Police"] == "partial"
+    page = open_page("crime")
+    notes = {r[0]: r[2] for r in _table(page, "trend")}
+    for month, note in notes.items():
+        assert bool(note) == (month in statuses), month
+    assert "forces missing: " in notes["2024-02"] and "Greater Manchester Police" in notes["2024-02"]
+    assert "partial: " in notes["2024-02"] and "Gwent Police" in notes["2024-02"]
+    # on the chart: one vermilion triangle per flagged month
+    marked = page.locator("#chart-trend g.mark-symbol path[fill='#D55E00']").count()
+    assert marked == len([m for m in notes if m in statuses])
+    assert "have no file" in _text(page, "#coverage-note")
+
+
+def test_the_town_ranking_and_the_map_say_what_they_leave_out(open_page, built):
+    storage, _ = built
+    total, no_town, no_point = _serving(
+        storage,
+        "SELECT count(*), count(*) FILTER (WHERE NOT is_town_known), count(*) FILTER (WHERE is_location_missing) "
+        "FROM marts.fct_street_crimes WHERE NOT is_anti_social_behaviour",
+    )[0]
+    page = open_page("crime")
+    assert page.locator("#left-out-top_towns").get_attribute("data-value") == str(no_town)
+    assert _text(page, "#left-out-top_towns").startswith(f"{no_town:,} of the selection's {total:,} records")
+    assert page.locator("#left-out-map").get_attribute("data-value") == str(no_point) and no_point > 0
