@@ -10,7 +10,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup test test-reliability lint demo dev bench docs clean browser site serve
+.PHONY: setup test test-reliability lint demo demo-release dev docs bench clean browser site serve
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -68,8 +68,25 @@ serve:
 demo: setup
 	$(BIN)/python -m police_dev.demo
 
+# After `make demo`, the next release of the demo's fake data.police.uk (a new month, a revised one).
+demo-release: setup
+	$(BIN)/python -m police_dev.demo next
+
+# The Dagster UI; on the demo's data it serves the demo's fake data.police.uk alongside (tools/police_dev/dev.py).
 dev: setup
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/python -m police_dev.dev
+
+# dbt's documentation site (models, columns, lineage), built from the published snapshot: never from the live
+# warehouse (a copy of serving.duckdb gives the column types), and into its own folder, so the manifest Dagster
+# loads (dbt/target/manifest.json) is left alone. Served on this machine only.
+DOCS_DIR = dbt/target/docs-site
+docs: setup
+	@test -f $${POLICE_DATA_DIR:-data}/published/serving.duckdb || { echo "nothing published yet: run make demo (or materialise publish/marts_snapshot) first"; exit 1; }
+	@tmp=$$(mktemp -d) && cp -L $${POLICE_DATA_DIR:-data}/published/serving.duckdb $$tmp/docs.duckdb && \
+	  cd dbt && POLICE_WAREHOUSE=$$tmp/docs.duckdb ../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path target/docs-site && \
+	  rm -rf $$tmp
+	@echo "dbt docs in $(DOCS_DIR); serving at http://127.0.0.1:8080 (Ctrl-C to stop)"
+	$(PYTHON) -m http.server 8080 --bind 127.0.0.1 --directory $(DOCS_DIR)
 
 # All three benchmarks (docs/benchmarks.md): about 15 minutes on 2 cores; the site one needs `make browser`.
 bench: setup

@@ -57,7 +57,7 @@ assert result.success
 meta = {}
 for event in result.get_asset_materialization_events():
     m = event.step_materialization_data.materialization.metadata
-    meta[event.asset_key.to_user_string()] = {k: v.value for k, v in m.items() if k in ("duration_s", "rows_loaded")}
+    meta[event.asset_key.to_user_string()] = {k: v.value for k, v in m.items() if k in ("duration_s", "dagster/row_count")}
 # Each step's own wall time: a stage step converts or loads its datasets side by side.
 steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.get_step_success_events()}
 print(json.dumps({"seconds": seconds, "instance_seconds": instance_seconds, "peak_rss_mb": PEAK_RSS_MB(),
@@ -175,7 +175,7 @@ def main() -> int:
     pipeline, bare, stages = rounds[-1]
     compressed = sum(m["compressed_size"] for m in raw.members)
     datasets = ("street_crimes", "outcomes", "stop_and_search")
-    rows = sum(pipeline["meta"][f"warehouse/{d}"]["rows_loaded"] for d in datasets)
+    rows = sum(pipeline["meta"][f"warehouse/{d}"]["dagster/row_count"] for d in datasets)
     lake = med(p["steps"]["lake"] for p, _, _ in rounds)
     print(
         f"\nmonth {BENCH_MONTH}: {len(raw.members)} files, {raw.bytes_on_disk / 1e6:.0f} MB of CSV, {rows:,} rows loaded "

@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from police_assets.automation.releases import Cursor, decide, fingerprint, members_by_month
+from police_assets.core import config
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions, range_tags
 from police_assets.core.storage import PoliceStorage
@@ -71,10 +72,11 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
     @sensor(
         name=SENSOR_NAME,
         job=job,
-        minimum_interval_seconds=3600,
+        minimum_interval_seconds=config.sensor_interval_seconds(),
         default_status=DefaultSensorStatus.STOPPED,
         description=(
-            "Polls data.police.uk's crime-last-updated (one cheap call) every hour. When it changes, reads the "
+            "Polls data.police.uk's crime-last-updated (one cheap call) every hour (POLICE_SENSOR_INTERVAL_SECONDS). "
+            "When it changes, reads the "
             "newest archive's central directory (a range read of the directory only) and requests: one run for "
             "the months that are new, and one for each run of loaded months whose files changed (CRC-32, size, "
             "or a force file appearing or vanishing). Runs cover raw -> marts. An unchanged release requests "

@@ -7,6 +7,8 @@
 | ``DATA_POLICE_UK_URL`` | ``https://data.police.uk`` | the data.police.uk to read (the demo points it at the local fake) |
 | ``POLICE_REQUESTS_PER_SECOND`` | ``10`` | client-side rate limit (data.police.uk allows 15) |
 | ``POLICE_REQUESTS_BURST`` | ``10`` | requests that may start at once under that limit (data.police.uk allows 30) |
+| ``POLICE_START_MONTH`` | oldest month of the newest archive | the oldest month the release sensor keeps loaded |
+| ``POLICE_SENSOR_INTERVAL_SECONDS`` | ``3600`` | how often the release sensor asks data.police.uk (the demo: 30) |
 """
 
 from __future__ import annotations
@@ -39,3 +41,7 @@ def requests_per_second() -> float:
 
 def requests_burst() -> int:
     return int(os.environ.get("POLICE_REQUESTS_BURST") or client.REQUESTS_BURST)
+
+
+def sensor_interval_seconds() -> int:
+    return int(os.environ.get("POLICE_SENSOR_INTERVAL_SECONDS") or 3600)

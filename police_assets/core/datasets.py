@@ -152,7 +152,6 @@ STOP_AND_SEARCH = DatasetSpec(
 )
 
 DATASETS: tuple[DatasetSpec, ...] = (STREET, OUTCOMES, STOP_AND_SEARCH)
-DATASETS_BY_NAME = {d.name: d for d in DATASETS}
 
 # Columns every lake file and warehouse table adds in front of / behind the published ones.
 LINEAGE_COLUMNS = (

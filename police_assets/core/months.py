@@ -8,7 +8,6 @@ inside, so partition keys, archive names and dbt vars all agree without any date
 from __future__ import annotations
 
 import re
-from datetime import date
 
 # The first month data.police.uk published street-level crime for.
 FIRST_MONTH = "2010-12"
@@ -52,12 +51,6 @@ def month_range(start: str, end: str) -> list[str]:
     return [add_months(start, i) for i in range(n + 1)]
 
 
-def month_start(month: str) -> date:
-    """The first day of the month, as dbt vars and DATE columns want it."""
-    year, mon = parse_month(month)
-    return date(year, mon, 1)
-
-
 def archive_month_for(month: str, latest: str) -> str:
     """The bulk archive to read ``month`` from, given the newest published month ``latest``.
 
@@ -71,11 +64,3 @@ def archive_month_for(month: str, latest: str) -> str:
     if months_between(FIRST_MONTH, month) < 0:
         raise ValueError(f"{month} is before the first published month, {FIRST_MONTH}")
     return min(latest, add_months(month, ARCHIVE_SPAN_MONTHS - 1), key=lambda m: parse_month(m))
-
-
-def archive_months(latest: str) -> list[str]:
-    """The months that the archive named ``latest`` holds, oldest first (never before 2010-12)."""
-    first = add_months(latest, -(ARCHIVE_SPAN_MONTHS - 1))
-    if months_between(FIRST_MONTH, first) < 0:
-        first = FIRST_MONTH
-    return month_range(first, latest)

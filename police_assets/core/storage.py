@@ -8,8 +8,10 @@ every asset that writes it runs in the ``duckdb`` pool (docs/decisions/0002-one-
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -20,6 +22,10 @@ from police_assets.core import config, runs
 
 log = logging.getLogger(__name__)
 
+# A data folder filled from generated data (make demo) holds this file; the published manifest and every
+# dashboard page then say the numbers are generated, whatever is loaded into the folder later.
+SAMPLE_MARKER = "GENERATED-SAMPLE-DATA.json"
+
 # Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
 # there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
 WAREHOUSE_POOL = "duckdb"
@@ -27,23 +33,45 @@ WAREHOUSE_POOL = "duckdb"
 LOCK_RETRIES = 8  # 0.1 s doubling: about 25 s of waiting for another process's lock before failing
 
 
+class WarehouseLocked(RuntimeError):
+    """Another process kept the warehouse file open (locked) for longer than a run waits."""
+
+
 @contextlib.contextmanager
-def connect(path: str | Path, read_only: bool = False):
+def connect(path: str | Path, read_only: bool = False, readers_use: Path | None = None):
     """A DuckDB connection that is always closed, retried while another process holds the file lock.
 
-    Why not ``DuckDBResource.get_connection``: it does not close its connection when the body raises, so a
-    failed load keeps the file locked until garbage collection and the next writer (dbt) fails.
+    After about 25 s of a lock held elsewhere it fails with :class:`WarehouseLocked`, which says which file and
+    which process, and what readers should open instead (``readers_use``). Why not
+    ``DuckDBResource.get_connection``: it does not close its connection when the body raises, so a failed load
+    keeps the file locked until garbage collection and the next writer (dbt) fails.
     """
-    delay = 0.1
+    delay, waited = 0.1, 0.0
     for attempt in range(LOCK_RETRIES + 1):
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as exc:
-            if attempt == LOCK_RETRIES or "lock" not in str(exc).lower():
+            if "lock" not in str(exc).lower():
                 raise
+            if attempt == LOCK_RETRIES:
+                holder = re.search(r"\(PID (\d+)\)", str(exc))
+                raise WarehouseLocked(
+                    f"the warehouse {path} is locked by another process"
+                    + (f" (PID {holder.group(1)})" if holder else "")
+                    + f" and stayed locked for {waited:.0f} s. Runs take turns through the Dagster pool "
+                    f"'{WAREHOUSE_POOL}'; what usually holds it is a reader (a notebook, the DuckDB CLI, a BI tool) "
+                    "with the live file open"
+                    + (
+                        f": close it and read {readers_use} instead (the same marts, never locked)"
+                        if readers_use
+                        else ""
+                    )
+                    + ". Then re-run the failed months."
+                ) from exc
             log.info("warehouse %s is locked by another process; retrying in %.1fs", path, delay)
             time.sleep(delay)
+            waited += delay
             delay *= 2
     try:
         yield con
@@ -66,6 +94,12 @@ class PoliceStorage(ConfigurableResource):
         run_id = context.run.run_id if context.run else None
         if context.instance is None or not run_id:
             return  # a sensor or schedule evaluation, or a direct call: no run to register
+        if context.instance.is_ephemeral:
+            context.log.warning(
+                "DAGSTER_HOME is not set, so this run is recorded in a throwaway Dagster instance: it will not show "
+                "in the UI, and the 'duckdb' pool that keeps warehouse writers apart does not apply. Set it to the "
+                "project's folder first: export DAGSTER_HOME=$PWD/dagster_home (an absolute path)"
+            )
         runs.register_run(context.instance, run_id)
         for dead in runs.reap_dead_runs(context.instance, run_id):
             context.log.warning(f"run {dead}'s process is gone: marked it failed and freed its slots")
@@ -96,6 +130,14 @@ class PoliceStorage(ConfigurableResource):
         return self.root / "published"
 
     @property
+    def sample_marker(self) -> Path:
+        return self.root / SAMPLE_MARKER
+
+    def sample_note(self) -> dict | None:
+        """What generated the data in this folder (``{"generated_by": ..., ...}``), or None for real data."""
+        return json.loads(self.sample_marker.read_text()) if self.sample_marker.is_file() else None
+
+    @property
     def warehouse(self) -> Path:
         return Path(self.warehouse_path) if self.warehouse_path else self.root / "warehouse.duckdb"
 
@@ -103,7 +145,7 @@ class PoliceStorage(ConfigurableResource):
     def connect_warehouse(self, read_only: bool = False):
         """A read-write (or read-only) connection to the live warehouse; only the ``duckdb`` pool's assets use it."""
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        with connect(self.warehouse, read_only=read_only) as con:
+        with connect(self.warehouse, read_only=read_only, readers_use=self.published_dir / "serving.duckdb") as con:
             yield con
 
     def export_env(self) -> None:

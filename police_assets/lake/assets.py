@@ -1,7 +1,7 @@
 """Stage 2, lake: one typed Parquet file per dataset per month, built from the raw zone (one step, 3 specs)."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
@@ -13,37 +13,22 @@ from dagster import (
     multi_asset,
 )
 
-from police_assets.core.datasets import DATASETS, STOP_AND_SEARCH, DatasetSpec, dataset_for_member
-from police_assets.core.metadata import column_schema, markdown_table, stage_results
+from police_assets.core import datasets
+from police_assets.core.datasets import DATASETS, DatasetSpec
+from police_assets.core.metadata import OWNERS, code_version, column_schema, markdown_table, run_metadata, stage_results
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.lake.convert import (
     HeaderMismatch,
     LakeResult,
-    SourceFile,
     convert_month,
     duckdb_threads,
+    expected_forces,
     lake_schema,
     share_cores,
+    source_files,
 )
-from police_assets.raw.zone import RawMonth, RawMonthMissing, read_manifest
-
-
-def source_files(raw: RawMonth, spec: DatasetSpec) -> list[SourceFile]:
-    """The raw month's files that belong to ``spec``, with the force each one is for."""
-    files = []
-    for member in raw.members:
-        hit = dataset_for_member(member["name"], raw.month)
-        if hit and hit[0] is spec:
-            files.append(SourceFile(Path(raw.path) / member["file"], hit[1], member["name"]))
-    return files
-
-
-def expected_forces(raw: RawMonth, spec: DatasetSpec) -> list[str]:
-    """The forces that should have a file: the API's stop-and-search list for that dataset, else all forces."""
-    if spec is STOP_AND_SEARCH and raw.stop_and_search_forces:
-        return raw.stop_and_search_forces
-    return sorted(raw.forces)
+from police_assets.raw.zone import RawMonthMissing, read_manifest
 
 
 def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
@@ -51,6 +36,8 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
         key=["lake", spec.name],
         deps=[["raw", "archive_month"]],
         group_name="lake",
+        owners=OWNERS,
+        code_version=code_version(__file__, datasets.__file__),
         kinds={"duckdb", "parquet"},
         description=(
             f"{spec.description}\n\nLake copy: `lake/{spec.name}/month=YYYY-MM/data.parquet`, snake_case typed "
@@ -76,6 +63,7 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
     A dataset that fails (a header off the contract, say) stops there and the others go on; their
     materialisations are reported, then the step fails naming every failed dataset and month.
     """
+    started = time.monotonic()
     specs = [spec for spec in DATASETS if AssetKey(["lake", spec.name]) in context.selected_asset_keys]
     months = context.partition_keys
     # DuckDB's own count of usable cores, not os.cpu_count(): in a container that is the host's, not the quota.
@@ -108,7 +96,10 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
                     f"[{i}/{len(months)}] lake/{spec.name} {month}: {result.rows} rows from {result.files} files, "
                     f"{result.quarantined} quarantined, {len(missing)} forces absent, {result.seconds:.1f}s"
                 )
-    metadata = {spec.name: _lake_metadata(spec, done[spec.name]) for spec in specs if spec.name not in failed}
+    seconds = time.monotonic() - started
+    ok = [spec for spec in specs if spec.name not in failed]
+    metadata = {spec.name: _lake_metadata(done[spec.name], months, seconds) for spec in ok}
+    by_month = {spec.name: {r.month: _lake_month(spec, r, absent) for r, absent in done[spec.name]} for spec in ok}
     if failed and len(failed) < len(specs):
         # Dagster runs no step downstream of a failed one, so nothing of this run reaches the warehouse; say how
         # to load the datasets that did convert
@@ -117,28 +108,32 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
             f"the other datasets were converted; to load them without the failed one, materialise "
             f"--select '{good}' for the same months, then the marts"
         )
-    yield from stage_results("lake", metadata, failed)
+    yield from stage_results("lake", metadata, failed, context, by_month)
 
 
-def _lake_metadata(spec: DatasetSpec, done: list[tuple[LakeResult, list[str]]]) -> dict:
-    """What one dataset's conversions did over the run's months, for the asset's materialisation."""
-    results = [r for r, _ in done]
-    last = results[-1]
+def _lake_month(spec: DatasetSpec, r: LakeResult, absent: list[str]) -> dict:
+    """One month's lake file, for that partition's materialisation."""
+    return {
+        "dagster/row_count": r.rows,
+        "quarantined_rows": r.quarantined,
+        "files": r.files,
+        "bytes": r.bytes,
+        "forces_present": len(r.forces),
+        "forces_absent": MetadataValue.text(", ".join(absent) or "none"),
+        "duration_s": round(r.seconds, 2),  # this dataset's own conversion time
+        "path": MetadataValue.path(str(r.parquet)),
+        "preview": markdown_table([name for name, _ in lake_schema(spec)], r.sample),
+    }
+
+
+def _lake_metadata(done: list[tuple[LakeResult, list[str]]], months: list[str], seconds: float) -> dict:
+    """What every partition of the run shares: the run's months, the step's time, and a table of all months."""
     per_month = [(r.month, r.rows, r.quarantined, r.files, len(a), ", ".join(a[:6])) for r, a in done]
     return {
-        "dagster/row_count": sum(r.rows for r in results),
-        "quarantined_rows": sum(r.quarantined for r in results),
-        "files": sum(r.files for r in results),
-        "bytes": sum(r.bytes for r in results),
-        "forces_present": len(set().union(*(r.forces for r in results))),
-        "forces_absent": MetadataValue.text(", ".join(sorted({f for _, a in done for f in a})) or "none"),
-        # this dataset's own conversion time; the step's wall time is shorter when datasets ran side by side
-        "duration_s": round(sum(r.seconds for r in results), 2),
-        "path": MetadataValue.path(str(last.parquet.parent.parent)),
-        "by_month": markdown_table(
+        **run_metadata(months, seconds),
+        "run_by_month": markdown_table(
             ["month", "rows", "quarantined", "files", "forces absent", "which"], per_month[-24:]
         ),
-        "preview": markdown_table([name for name, _ in lake_schema(spec)], last.sample),
     }
 
 

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import duckdb
 
-from police_assets.core.datasets import DatasetSpec
+from police_assets.core.datasets import STOP_AND_SEARCH, DatasetSpec, dataset_for_member
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import sweep, temp_path
+from police_assets.raw.zone import RawMonth
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,23 @@ def _typed_select(spec: DatasetSpec, month: str) -> tuple[str, str]:
         exprs.insert(0, f"DATE {sql_literal(month + '-01')} AS month")
     reason = f"concat_ws('; ', {', '.join(problems)})" if problems else "''"
     return ", ".join(exprs), reason
+
+
+def source_files(raw: RawMonth, spec: DatasetSpec) -> list[SourceFile]:
+    """The raw month's files that belong to ``spec``, with the force each one is for."""
+    files = []
+    for member in raw.members:
+        hit = dataset_for_member(member["name"], raw.month)
+        if hit and hit[0] is spec:
+            files.append(SourceFile(Path(raw.path) / member["file"], hit[1], member["name"]))
+    return files
+
+
+def expected_forces(raw: RawMonth, spec: DatasetSpec) -> list[str]:
+    """The forces that should have a file: the API's stop-and-search list for that dataset, else all forces."""
+    if spec is STOP_AND_SEARCH and raw.stop_and_search_forces:
+        return raw.stop_and_search_forces
+    return sorted(raw.forces)
 
 
 def convert_month(

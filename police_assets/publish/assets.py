@@ -2,13 +2,13 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from police_assets.core.metadata import markdown_table, months_metadata
+from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.publish.snapshot import publish_marts
+from police_assets.publish.snapshot import MARTS_SCHEMA, publish_marts
 from police_assets.raw.zone import provenance
 from police_assets.transform.assets import police_dbt_assets
-from police_assets.transform.project import dbt_var
+from police_assets.transform.project import dbt_var, model_docs
 
 MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
 
@@ -20,6 +20,8 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
     backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     group_name="publish",
+    owners=OWNERS,
+    code_version=code_version(__file__),
     kinds={"duckdb", "parquet"},
     description=(
         "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
@@ -36,6 +38,8 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
             storage.published_dir,
             release=lambda months: provenance(storage.raw_dir, months),
             labels={"unknown": dbt_var("unknown_label")},
+            generated=storage.sample_note(),
+            docs=model_docs(MARTS_SCHEMA),
         )
     context.log.info(
         f"published {len(result.tables)} tables, {result.bytes / 1e6:.1f} MB, months "

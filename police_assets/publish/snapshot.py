@@ -60,7 +60,13 @@ def snapshot_dir(published_dir: Path) -> Path:
 
 
 def _build(
-    warehouse: duckdb.DuckDBPyConnection, folder: Path, name: str, release: Callable[[list[str]], dict], labels: dict
+    warehouse: duckdb.DuckDBPyConnection,
+    folder: Path,
+    name: str,
+    release: Callable[[list[str]], dict],
+    labels: dict,
+    generated: dict | None,
+    docs: dict[str, dict],
 ) -> tuple[dict[str, int], list[str]]:
     """Write the marts as Parquet, the DuckDB copy and the manifest of snapshot ``name`` into ``folder``;
     returns rows and months."""
@@ -98,6 +104,16 @@ def _build(
             source = sql_literal(parquet_dir / f"{table}.parquet")
             con.execute(f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({source})")
         con.execute("CHECKPOINT")
+    catalogue = {}
+    for table in tables:
+        described = docs.get(table, {})
+        schema = warehouse.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({sql_literal(parquet_dir / f'{table}.parquet')})"
+        ).fetchall()
+        catalogue[table] = {
+            "description": described.get("description", ""),
+            "columns": [[name, kind, described.get("columns", {}).get(name, "")] for name, kind, *_ in schema],
+        }
     manifest = {
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "snapshot": name,
@@ -106,6 +122,8 @@ def _build(
         "licence": LICENCE,
         "release": release(months),  # where the months came from: {"archives": [...], "fetched": date}
         "labels": labels,  # the marts' own labels the dashboards must match, e.g. {"unknown": "(unknown)"}
+        "generated": generated,  # None for real data; what generated it for sample data (make demo)
+        "catalogue": catalogue,  # per table: its dbt description, and its columns [name, type, description]
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return rows, months
@@ -134,11 +152,15 @@ def publish_marts(
     published_dir: Path,
     release: Callable[[list[str]], dict] = lambda months: {},
     labels: dict | None = None,
+    generated: dict | None = None,
+    docs: dict[str, dict] | None = None,
 ) -> PublishResult:
     """Export the marts through ``warehouse`` (an open connection) as a new snapshot and swap it in.
 
     ``release(months)`` describes where the published months came from; ``labels`` are the marts' own labels
-    (the unknown label) that readers must match. Both go into the manifest."""
+    (the unknown label) that readers must match; ``generated`` says what generated sample data (None for real
+    data); ``docs`` the dbt descriptions of the marts and their columns (the data dictionary). All go into the
+    manifest."""
     started = time.monotonic()
     published_dir = Path(published_dir)
     snapshots = published_dir / SNAPSHOTS
@@ -149,7 +171,7 @@ def publish_marts(
     done = snapshots / name
     building = temp_path(done)
     try:
-        rows, months = _build(warehouse, building, name, release, labels or {})
+        rows, months = _build(warehouse, building, name, release, labels or {}, generated, docs or {})
         os.rename(building, done)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)

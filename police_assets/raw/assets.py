@@ -4,11 +4,13 @@ import time
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
-from police_assets.core.metadata import markdown_table
+from police_assets.core import months
+from police_assets.core.metadata import OWNERS, code_version, markdown_table, run_metadata
 from police_assets.core.months import archive_month_for, months_between
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.raw.zone import clean_stale, fetch_month
+from police_assets.source import client, remote_zip
 from police_assets.source.remote_zip import ArchiveError
 from police_assets.source.resource import DataPoliceUk
 
@@ -18,6 +20,8 @@ from police_assets.source.resource import DataPoliceUk
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     group_name="raw",
+    owners=OWNERS,
+    code_version=code_version(__file__, client.__file__, remote_zip.__file__, months.__file__),
     kinds={"python", "zip"},
     description=(
         "One month of data.police.uk as published: every `YYYY-MM/YYYY-MM-<force>-<dataset>.csv` member of the "
@@ -72,21 +76,28 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
         for a in archives.values():
             a.close()
 
+    for r in fetched:
+        context.add_asset_metadata(
+            {
+                "files": len(r.members),
+                "bytes_on_disk": r.bytes_on_disk,
+                "bytes_fetched": r.bytes_fetched,
+                "requests": r.requests,
+                "archive": r.archive,
+                "full_download": r.full_download,
+            },
+            partition_key=r.month,
+        )
     total_fetched = sum(a.stats.bytes_fetched for a in archives.values())
-    on_disk = sum(r.bytes_on_disk for r in fetched)
     compressed = sum(m["compressed_size"] for r in fetched for m in r.members)
     return MaterializeResult(
         metadata={
-            "months": MetadataValue.text(", ".join(months) if len(months) <= 6 else f"{months[0]}...{months[-1]}"),
-            "files": sum(len(r.members) for r in fetched),
-            "bytes_on_disk": on_disk,
-            "bytes_fetched": total_fetched,
-            "fetched_per_member_byte": round(total_fetched / compressed, 3) if compressed else 0.0,
-            "full_download": any(a.stats.full_download for a in archives.values()),
-            "archives": MetadataValue.text(", ".join(f"{a}.zip" for a in archives)),
+            **run_metadata(months, time.monotonic() - started),
+            "run_bytes_fetched": total_fetched,  # with the archives' directories, which months share
+            "run_fetched_per_member_byte": round(total_fetched / compressed, 3) if compressed else 0.0,
+            "run_archives": MetadataValue.text(", ".join(f"{a}.zip" for a in archives)),
             "newest_published_month": latest,
-            "duration_s": round(time.monotonic() - started, 2),
-            "preview": markdown_table(
+            "run_by_month": markdown_table(
                 ["month", "archive", "files", "MB", "MB fetched", "requests"],
                 [
                     (
@@ -97,7 +108,7 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
                         round(r.bytes_fetched / 1e6, 2),
                         r.requests,
                     )
-                    for r in fetched[:12]
+                    for r in fetched[-24:]
                 ],
             ),
         }

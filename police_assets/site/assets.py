@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from police_assets.core.metadata import markdown_table, months_metadata
+from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.publish.assets import marts_snapshot
@@ -15,6 +15,8 @@ from police_assets.site.render import render_site
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     group_name="publish",
+    owners=OWNERS,
+    code_version=code_version(__file__),
     kinds={"html", "altair"},
     description=(
         "The public dashboards: `published/site/`, one self-contained HTML page each for reported crime, "

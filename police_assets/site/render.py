@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +19,13 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import duckdb
 import jinja2
 from markupsafe import Markup
 
+from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import sweep, temp_path
-from police_assets.publish.snapshot import read_manifest
+from police_assets.publish.snapshot import read_manifest, snapshot_dir
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
 
@@ -32,7 +35,11 @@ BLURBS = {
     "where no outcome data was published",
     "stop-and-search": "who was searched, what for and what happened, by force and over time",
     "coverage": "which forces published which months, whole or partial: gaps are missing data, not zero crime",
+    "data": "every published table with its columns explained, to download as Parquet or CSV",
 }
+# Tables up to this many rows are also offered as CSV (a spreadsheet opens about a million rows); larger ones
+# as Parquet only, which the site links to the snapshot's own files rather than copying.
+CSV_MAX_ROWS = 200_000
 
 
 @dataclass
@@ -97,15 +104,64 @@ def _write(path: Path, text: str) -> int:
     return path.stat().st_size
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(n, 1000) / 1e3:.0f} kB"
+
+
+def write_downloads(published_dir: Path, manifest: dict, folder: Path) -> list[dict]:
+    """The snapshot's tables as downloads inside the site folder (so any static host serves them): each Parquet
+    file hard-linked to the snapshot's own (no second copy on disk; copied only across file systems), and a CSV
+    of each table small enough for a spreadsheet. Returns what the Data page lists."""
+    marts = snapshot_dir(published_dir) / "marts"
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep(folder)
+    tables = []
+    with duckdb.connect() as con:
+        for name, doc in sorted(manifest.get("catalogue", {}).items()):
+            source, parquet = marts / f"{name}.parquet", folder / f"{name}.parquet"
+            tmp = temp_path(parquet)
+            try:
+                os.link(source, tmp)
+            except OSError:  # another file system
+                shutil.copyfile(source, tmp)
+            os.replace(tmp, parquet)
+            rows = manifest["tables"][name]
+            csv = folder / f"{name}.csv"
+            if rows <= CSV_MAX_ROWS:
+                tmp = temp_path(csv)
+                con.execute(
+                    f"COPY (FROM read_parquet({sql_literal(source)})) TO {sql_literal(tmp)} (FORMAT csv, HEADER)"
+                )
+                os.replace(tmp, csv)
+            else:
+                csv.unlink(missing_ok=True)
+            tables.append(
+                {
+                    "name": name,
+                    "rows": rows,
+                    "description": doc["description"],
+                    "columns": doc["columns"],
+                    "parquet": f"data/{parquet.name}",
+                    "parquet_size": _size(parquet.stat().st_size),
+                    "csv": f"data/{csv.name}" if csv.exists() else None,
+                    "csv_size": _size(csv.stat().st_size) if csv.exists() else None,
+                }
+            )
+    for stale in folder.iterdir():  # a table no longer published
+        if stale.stem not in manifest.get("catalogue", {}):
+            stale.unlink()
+    return tables
+
+
 def months_text(months: list[str]) -> str:
     return f"{months[0]} to {months[-1]}" if months else "no months yet"
 
 
 def release_text(release: dict | None) -> str:
-    """The footer's line on where the data came from, from the snapshot manifest's ``release``."""
+    """Which archive(s) the months came from and when, from the snapshot manifest's ``release``."""
     if not release or not release.get("archives"):
-        return "Release: not recorded."
-    return f"Release: data.police.uk archive {', '.join(release['archives'])}, fetched {release['fetched']}."
+        return "not recorded"
+    return f"archive {', '.join(release['archives'])}, fetched {release['fetched']}"
 
 
 def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
@@ -138,12 +194,15 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     finally:
         con.close()
 
-    nav = [{"slug": "index", "title": "Overview", "href": "index.html", "blurb": ""}] + [
-        {"slug": p.slug, "title": p.title, "href": f"{p.slug}.html", "blurb": BLURBS.get(p.slug, "")} for p in pages
-    ]
+    nav = (
+        [{"slug": "index", "title": "Overview", "href": "index.html", "blurb": ""}]
+        + [{"slug": p.slug, "title": p.title, "href": f"{p.slug}.html", "blurb": BLURBS.get(p.slug, "")} for p in pages]
+        + [{"slug": "data", "title": "Data", "href": "data.html", "blurb": BLURBS["data"]}]
+    )
     common = {
         "nav": nav,
         "licence": manifest["licence"],
+        "generated": manifest.get("generated"),
         "release_text": release_text(manifest.get("release")),
         "months": months,
         "months_text": months_text(months),
@@ -156,6 +215,13 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
         out_dir / "index.html",
         env.get_template("index.html.j2").render(
             **common, slug="index", title="Overview", description="UK police open data dashboards", totals=totals
+        ),
+    )
+    tables = write_downloads(published_dir, manifest, out_dir / "data")
+    written["data.html"] = _write(
+        out_dir / "data.html",
+        env.get_template("data.html.j2").render(
+            **common, slug="data", title="Data", description="The published tables and their columns", tables=tables
         ),
     )
     dashboard_js, bundle = _script_safe(_static("dashboard.js")), _script_safe(vega_bundle())

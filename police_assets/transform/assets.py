@@ -2,13 +2,24 @@
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
+from dagster import (
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Config,
+    Output,
+    TableColumn,
+    TableSchema,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
@@ -46,6 +57,52 @@ def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> int:
     return max(len(runs) - keep, 0)
 
 
+def warehouse_catalogue(con) -> dict[tuple[str, str], dict]:
+    """Every table and view of the dbt schemas: its columns with their DuckDB types and dbt descriptions, and
+    its row count (the whole table after the run, named as such: a partition of a range run is part of it)."""
+    described = {
+        (props["schema"], props.get("alias") or props["name"]): {
+            name: col.get("description") or "" for name, col in props.get("columns", {}).items()
+        }
+        for props in manifest_nodes().values()
+        if "schema" in props
+    }
+    columns: dict[tuple[str, str], list[TableColumn]] = {}
+    for schema, table, column, data_type in con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema IN ('staging', 'intermediate', 'marts', 'reference') ORDER BY table_schema, table_name, "
+        "ordinal_position"
+    ).fetchall():
+        description = described.get((schema, table), {}).get(column, "")
+        columns.setdefault((schema, table), []).append(TableColumn(column, data_type, description=description))
+    kinds = dict(
+        ((s, t), k)
+        for s, t, k in con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables"
+        ).fetchall()
+    )
+    out = {}
+    for (schema, table), cols in columns.items():
+        meta = {"dagster/column_schema": TableSchema(columns=cols)}
+        if kinds.get((schema, table)) == "BASE TABLE":  # a view's count would run its whole query
+            meta["table_row_count"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+        out[(schema, table)] = meta
+    return out
+
+
+def _relation(event: Output) -> tuple[str, str] | None:
+    """The (schema, table) an Output of the dbt step materialised, from the node's manifest entry."""
+    node = event.metadata.get("unique_id")
+    props = manifest_nodes().get(node.value if node else None)
+    return (props["schema"], props.get("alias") or props["name"]) if props else None
+
+
+@cache
+def manifest_nodes() -> dict[str, Mapping[str, Any]]:
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    return {**manifest["nodes"], **manifest.get("sources", {})}
+
+
 class PoliceDbtTranslator(DagsterDbtTranslator):
     """Two generic rules: a source is the warehouse asset that loads it; a model is keyed and grouped by folder.
 
@@ -60,11 +117,49 @@ class PoliceDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._folder(dbt_resource_props)
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        return OWNERS
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> AssetCheckSpec | None:
+        """dbt's data tests as asset checks, each saying what it checks (dbt's generic tests carry no
+        description of their own: the UI would read "No description provided")."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=describe_test(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+        )
+
     @staticmethod
     def _folder(props: Mapping[str, Any]) -> str:
         fqn = props.get("fqn") or []
         # fqn: [project, folder, ..., name]; seeds sit at the top of their folder
         return fqn[1] if len(fqn) > 2 else "reference"
+
+
+def describe_test(node: Mapping[str, Any]) -> str:
+    """What a dbt data test checks, in a sentence, from its manifest node."""
+    meta = node.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    model = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+    column = kwargs.get("column_name") or node.get("column_name")
+    where = f"{model}.{column}" if column else model
+    name = meta.get("name")
+    if name == "unique":
+        return f"dbt test: no value of {where} repeats (one row per key)."
+    if name == "not_null":
+        return f"dbt test: {where} is never missing."
+    if name == "relationships":
+        target = str(kwargs.get("to", "")).replace("ref('", "").replace("')", "")
+        return f"dbt test: every {where} exists in {target}.{kwargs.get('field')}."
+    if name == "accepted_values":
+        return f"dbt test: {where} is one of {', '.join(map(str, kwargs.get('values', [])))}."
+    return f"dbt test {node.get('name')} on {where}."
 
 
 class DbtRunConfig(Config):
@@ -86,6 +181,15 @@ def police_dbt_assets(
     storage.export_env()
     args = dbt_build_args(keys[0], keys[-1], config.full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
-    yield from dbt.cli(args, context=context).stream()
+    # The materialisations are held until dbt has finished, then given each table's columns with their types
+    # and its row count, read through one read-only connection: while dbt runs it holds the file, and a second
+    # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock.
+    events = list(dbt.cli(args, context=context).stream())
+    with storage.connect_warehouse(read_only=True) as con:
+        tables = warehouse_catalogue(con)
+    for event in events:
+        if isinstance(event, Output) and (found := tables.get(_relation(event))):
+            event = event.with_metadata({**event.metadata, **found})
+        yield event
     if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):
         context.log.info(f"removed {pruned} old dbt run folder(s) from dbt/target")

@@ -1,5 +1,6 @@
 """The dbt project, on its own: no Dagster assets here, so tooling can import it without the manifest."""
 
+import json
 from functools import cache
 
 import yaml
@@ -16,3 +17,19 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 def dbt_var(name: str):
     """A project var's default from dbt_project.yml (where labels the marts write are defined once)."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][name]
+
+
+def model_docs(schema: str) -> dict[str, dict]:
+    """The dbt descriptions of the models in ``schema`` (from the manifest): ``{model: {"description": ...,
+    "columns": {column: description}}}``. The one source of the data dictionary wherever it is shown."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return {
+        node.get("alias") or node["name"]: {
+            "description": " ".join((node.get("description") or "").split()),
+            "columns": {
+                name: " ".join((col.get("description") or "").split()) for name, col in node["columns"].items()
+            },
+        }
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node.get("schema") == schema
+    }

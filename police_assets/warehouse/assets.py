@@ -1,5 +1,7 @@
 """Stage 3, warehouse: the lake loaded into DuckDB tables ``landing.<dataset>`` of warehouse.duckdb, month by month (one step, 3 specs)."""
 
+import time
+
 import duckdb
 from dagster import (
     AssetExecutionContext,
@@ -11,15 +13,25 @@ from dagster import (
     multi_asset,
 )
 
-from police_assets.core.datasets import DATASETS, DatasetSpec, dataset_for_member
-from police_assets.core.metadata import column_schema, markdown_table, preview, stage_results
+from police_assets.core import datasets
+from police_assets.core.datasets import DATASETS, DatasetSpec
+from police_assets.core.metadata import (
+    OWNERS,
+    code_version,
+    column_schema,
+    markdown_table,
+    preview,
+    run_metadata,
+    stage_results,
+)
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
 from police_assets.lake.convert import lake_path
-from police_assets.raw.zone import RawMonth, read_manifest
+from police_assets.raw.zone import read_manifest
 from police_assets.warehouse.load import (
     FORCE_FILES,
     LoadResult,
+    force_file_rows,
     load_force_files,
     load_month,
     table_name,
@@ -31,6 +43,8 @@ def warehouse_asset_spec(spec: DatasetSpec) -> AssetSpec:
         key=["warehouse", spec.name],
         deps=[["lake", spec.name]],
         group_name="warehouse",
+        owners=OWNERS,
+        code_version=code_version(__file__, datasets.__file__),
         kinds={"duckdb"},
         description=(
             f"{spec.description}\n\nWarehouse table `{table_name(spec)}`: every loaded month, replaced month by "
@@ -57,6 +71,7 @@ def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
     materialisations are reported, then the step fails naming every failed dataset and month. A failed load
     leaves that month as it was (one transaction per dataset-month).
     """
+    started = time.monotonic()
     specs = [spec for spec in DATASETS if AssetKey(["warehouse", spec.name]) in context.selected_asset_keys]
     months = context.partition_keys
     loads: dict[str, list[LoadResult]] = {spec.name: [] for spec in specs}
@@ -78,48 +93,36 @@ def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
                     f"[{i}/{len(months)}] {table_name(spec)} {month}: {result.rows} rows "
                     f"(replaced {result.deleted}), {result.seconds:.2f}s"
                 )
+        by_month = {}
         for spec in specs:
             if spec.name not in failed:
-                metadata[spec.name] = _warehouse_metadata(con, spec, loads[spec.name])
-    yield from stage_results("warehouse", metadata, failed)
+                metadata[spec.name] = _warehouse_metadata(con, spec, loads[spec.name], months, started)
+                by_month[spec.name] = {r.month: _warehouse_month(con, spec, r) for r in loads[spec.name]}
+    yield from stage_results("warehouse", metadata, failed, context, by_month)
 
 
-def _warehouse_metadata(con, spec: DatasetSpec, loads: list[LoadResult]) -> dict:
-    """What one dataset's loads did over the run's months, for the asset's materialisation."""
-    total = con.execute(f"SELECT count(*) FROM {table_name(spec)}").fetchone()[0]
-    sample = preview(con, f"SELECT * FROM {table_name(spec)} WHERE month = CAST(? AS DATE)", [f"{loads[-1].month}-01"])
+def _warehouse_month(con, spec: DatasetSpec, r: LoadResult) -> dict:
+    """One month's load, for that partition's materialisation: the month's rows now in the table."""
     return {
-        "rows_loaded": sum(r.rows for r in loads),
-        "rows_replaced": sum(r.deleted for r in loads),
-        "dagster/row_count": total,
-        "duration_s": round(sum(r.seconds for r in loads), 2),
-        "by_month": markdown_table(["month", "rows", "replaced"], [(r.month, r.rows, r.deleted) for r in loads[-24:]]),
-        "preview": sample,
+        "dagster/row_count": r.rows,
+        "rows_replaced": r.deleted,
+        "duration_s": round(r.seconds, 2),
+        "preview": preview(con, f"SELECT * FROM {table_name(spec)} WHERE month = CAST(? AS DATE)", [f"{r.month}-01"]),
+    }
+
+
+def _warehouse_metadata(con, spec: DatasetSpec, loads: list[LoadResult], months: list[str], started: float) -> dict:
+    """What every partition of the run shares: the run's months and time, and the whole table's size after it."""
+    return {
+        **run_metadata(months, time.monotonic() - started),
+        "table_row_count": con.execute(f"SELECT count(*) FROM {table_name(spec)}").fetchone()[0],
+        "run_by_month": markdown_table(
+            ["month", "rows", "replaced"], [(r.month, r.rows, r.deleted) for r in loads[-24:]]
+        ),
     }
 
 
 warehouse_assets = [warehouse]
-
-
-def force_file_rows(raw: RawMonth) -> list[tuple]:
-    """One row per force x dataset for the month: did the force publish a file, and how big was it.
-
-    Forces come from the API's list at fetch time plus any force that has a file (a force missing from the API
-    list still counts); the dataset is the spec's file suffix (street, outcomes, stop-and-search).
-    """
-    files = {}
-    for member in raw.members:
-        hit = dataset_for_member(member["name"], raw.month)
-        if hit:
-            files[(hit[1], hit[0].file_suffix)] = member["size"]
-    forces = dict(raw.forces)
-    for force, _ in files:
-        forces.setdefault(force, force)
-    return [
-        (force, name, spec.file_suffix, (force, spec.file_suffix) in files, files.get((force, spec.file_suffix), 0))
-        for force, name in sorted(forces.items())
-        for spec in DATASETS
-    ]
 
 
 @asset(
@@ -129,6 +132,8 @@ def force_file_rows(raw: RawMonth) -> list[tuple]:
     backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     group_name="warehouse",
+    owners=OWNERS,
+    code_version=code_version(__file__, datasets.__file__),
     kinds={"duckdb"},
     description=(
         "Which force published which dataset for each month: one row per force (the API's force list at fetch "
@@ -138,20 +143,25 @@ def force_file_rows(raw: RawMonth) -> list[tuple]:
     metadata={"dagster/table_name": FORCE_FILES},
 )
 def force_files(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
-    loads, missing = [], []
+    started = time.monotonic()
+    months = context.partition_keys
+    missing: dict[str, list[tuple]] = {}
     with storage.connect_warehouse() as con:
-        for month in context.partition_keys:
+        for month in months:
             raw = read_manifest(storage.raw_dir, month)
             rows = force_file_rows(raw)
-            loads.append(load_force_files(con, month, rows, raw.archive))
-            missing += [(month, r[0], r[2]) for r in rows if not r[3]]
+            load = load_force_files(con, month, rows, raw.archive)
+            missing[month] = [(month, r[0], r[2]) for r in rows if not r[3]]
+            context.add_asset_metadata(
+                {
+                    "dagster/row_count": load.rows,
+                    "force_months_without_file": len(missing[month]),
+                    "without_file": markdown_table(["month", "force", "dataset"], missing[month][:30]),
+                },
+                partition_key=month,
+            )
     context.log.info(
-        f"{FORCE_FILES}: {sum(r.rows for r in loads)} force-month-dataset rows, {len(missing)} without a file"
+        f"{FORCE_FILES}: {len(months)} month(s), {sum(len(m) for m in missing.values())} force-month-datasets "
+        "without a file"
     )
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": sum(r.rows for r in loads),
-            "force_months_without_file": len(missing),
-            "without_file": markdown_table(["month", "force", "dataset"], missing[:30]),
-        }
-    )
+    return MaterializeResult(metadata=run_metadata(months, time.monotonic() - started))

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from police_assets.core.datasets import DatasetSpec
+from police_assets.core.datasets import DATASETS, DatasetSpec, dataset_for_member
 from police_assets.lake.convert import lake_schema
+from police_assets.raw.zone import RawMonth
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +108,24 @@ def load_force_files(con: duckdb.DuckDBPyConnection, month: str, rows: list[tupl
     sql = f"INSERT INTO {FORCE_FILES} VALUES {values}" if values else "SELECT 1"
     n, deleted = _replace_month(con, FORCE_FILES, month, sql, params, source)
     return LoadResult("force_files", month, n, deleted, time.monotonic() - started)
+
+
+def force_file_rows(raw: RawMonth) -> list[tuple]:
+    """One row per force x dataset for the month: did the force publish a file, and how big was it.
+
+    Forces come from the API's list at fetch time plus any force that has a file (a force missing from the API
+    list still counts); the dataset is the spec's file suffix (street, outcomes, stop-and-search).
+    """
+    files = {}
+    for member in raw.members:
+        hit = dataset_for_member(member["name"], raw.month)
+        if hit:
+            files[(hit[1], hit[0].file_suffix)] = member["size"]
+    forces = dict(raw.forces)
+    for force, _ in files:
+        forces.setdefault(force, force)
+    return [
+        (force, name, spec.file_suffix, (force, spec.file_suffix) in files, files.get((force, spec.file_suffix), 0))
+        for force, name in sorted(forces.items())
+        for spec in DATASETS
+    ]

@@ -138,3 +138,20 @@ def _alive(pid: int) -> bool:
     # a zombie (exited, not yet reaped by its parent) is gone for our purposes
     with open(f"/proc/{pid}/stat") as fh:
         return fh.read().split(") ", 1)[1][0] != "Z"
+
+
+def test_a_run_without_dagster_home_is_told_it_is_on_a_throwaway_instance(tmp_path):
+    from dagster import DagsterInstance, asset, materialize
+
+    from police_assets.core.storage import PoliceStorage
+
+    @asset
+    def touches_storage(storage: PoliceStorage) -> None:
+        return None
+
+    instance = DagsterInstance.ephemeral()  # what the CLI uses when DAGSTER_HOME is unset
+    result = materialize(
+        [touches_storage], resources={"storage": PoliceStorage(data_dir=str(tmp_path))}, instance=instance
+    )
+    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any("DAGSTER_HOME is not set" in m and "export DAGSTER_HOME=$PWD/dagster_home" in m for m in messages)

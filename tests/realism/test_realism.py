@@ -205,6 +205,10 @@ def test_dashboards_render_the_real_files(loaded):
     months = sample_months()
     result = materialize_months([marts_snapshot, site], months[0], months[-1], storage=loaded, dbt=False)
     assert result.success
+    # real files: no "generated sample data" banner, and the licence and source in every footer
+    for html in (loaded.published_dir / "site").glob("*.html"):
+        text = html.read_text()
+        assert 'id="sample-banner"' not in text and "Open Government Licence v3.0" in text, html.name
     if not find_chromium():
         pytest.skip("no chromium on this machine (make browser)")
     from playwright.sync_api import sync_playwright

@@ -8,16 +8,18 @@ import base64
 import gzip
 import json
 import os
+import shutil
 
 import duckdb
 import pytest
 
 from police_assets.definitions import all_assets
-from police_assets.publish.snapshot import read_manifest
+from police_assets.publish.snapshot import read_manifest, snapshot_dir
 from police_assets.site.cubes import cube_from_query, open_published
 from police_assets.site.pages import PAGE_BUILDERS
-from police_assets.site.render import _script_safe
+from police_assets.site.render import _script_safe, render_site
 from police_dev.browser import find_chromium, launch
+from police_dev.demo import mark_generated
 from tests.helpers import fast_police, materialize_months
 
 CHROMIUM = find_chromium()
@@ -85,11 +87,17 @@ def built(fake_site, tmp_path_factory):
 
     storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("site-data")))
     storage.export_env()
+    mark_generated(storage, fake_site)  # as make demo does: the pages must say the data is generated
     with FakePoliceServer(fake_site) as server:
         result = materialize_months(all_assets, "2024-01", "2024-03", storage=storage, police=fast_police(server))
     assert result.success
     meta = result.asset_materializations_for_node("publish__site")[0].metadata
-    return storage, meta
+    events = {
+        (tuple(e.asset_key.path), e.partition): e.metadata
+        for e in result.get_asset_materialization_events()
+        for e in [e.step_materialization_data.materialization]
+    }
+    return storage, meta, events
 
 
 def _serving(storage, sql, params=()):
@@ -98,21 +106,38 @@ def _serving(storage, sql, params=()):
 
 
 def test_site_asset_writes_every_page_with_metadata(built):
-    storage, meta = built
+    storage, meta, _ = built
     site = storage.published_dir / "site"
-    assert sorted(p.name for p in site.glob("*.html")) == sorted(["index.html", *(f"{p}.html" for p in PAGES)])
-    assert meta["pages"].value == 5 and meta["bytes"].value == sum(p.stat().st_size for p in site.glob("*.html"))
+    expected = sorted(["index.html", "data.html", *(f"{p}.html" for p in PAGES)])
+    assert sorted(p.name for p in site.glob("*.html")) == expected
+    assert meta["pages"].value == 6 and meta["bytes"].value == sum(p.stat().st_size for p in site.glob("*.html"))
     assert meta["data_months"].value == "2024-01..2024-03 (3)"
     index = (site / "index.html").read_text()
-    assert "Contains public sector information licensed under the Open Government Licence v3.0." in index
+    assert "Generated sample data, not real police figures" in index  # the licence line is for real data only
     assert "2024-01 to 2024-03" in index and "archive 2024-03.zip" in index
     for page in PAGES:  # self-contained: no external script, style or data
         html = (site / f"{page}.html").read_text()
         assert "<script src" not in html and "https://cdn" not in html and "vegaEmbed" in html
 
 
+def test_each_partition_of_a_three_month_run_has_its_own_metadata(built):
+    storage, _, events = built
+    with duckdb.connect() as con:
+        for dataset in ("street_crimes", "outcomes", "stop_and_search"):
+            for month in ("2024-01", "2024-02", "2024-03"):
+                path = storage.lake_dir / dataset / f"month={month}" / "data.parquet"
+                (rows,) = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
+                lake = events[(("lake", dataset), month)]
+                assert lake["dagster/row_count"].value == rows and lake["path"].value == str(path), (dataset, month)
+                assert events[(("warehouse", dataset), month)]["dagster/row_count"].value == rows, (dataset, month)
+                # what the partitions share is named as the run's, and says which months the run covered
+                assert lake["run_months"].value == "2024-01..2024-03 (3)"
+    raw = {m: events[(("raw", "archive_month"), m)] for m in ("2024-01", "2024-02", "2024-03")}
+    assert len({meta["files"].value for meta in raw.values()}) > 1  # Greater Manchester has no files in Feb-Mar
+
+
 def test_page_builders_only_read_published_files(built):
-    storage, _ = built
+    storage, *_ = built
     manifest = read_manifest(storage.published_dir)
     con = open_published(storage.published_dir)
     pages = [build(con, manifest["labels"]["unknown"]) for build in PAGE_BUILDERS]
@@ -143,7 +168,7 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, built):
-    storage, _ = built
+    storage, *_ = built
     pages, problems = [], []
 
     def _open(name):
@@ -152,7 +177,7 @@ def open_page(browser, built):
         page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
         page.on("request", lambda r: problems.append(f"request: {r.url}") if not r.url.startswith("file:") else None)
         page.goto((storage.published_dir / "site" / f"{name}.html").as_uri())
-        if name != "index":
+        if name in PAGES:  # a dashboard: wait for its script; the overview and the Data page have none
             page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
         pages.append(page)
         return page
@@ -187,10 +212,32 @@ def test_every_page_loads_and_every_chart_renders(open_page, name):
     # every chart has its table alternative, filled
     for table in page.locator("table").all():
         assert table.locator("tbody tr").count() > 0
-    assert page.locator("footer").inner_text().startswith("Contains public sector information licensed")
+    assert page.locator("footer").inner_text().startswith("Generated sample data")
 
 
-@pytest.mark.parametrize("name", ["index", *PAGES])
+@pytest.mark.parametrize("name", ["index", *PAGES, "data"])
+def test_generated_data_says_so_on_every_page(open_page, name):
+    page = open_page(name)
+    banner = page.locator("#sample-banner")
+    assert banner.is_visible() and banner.inner_text().startswith("Generated sample data, not real police figures")
+    assert banner.bounding_box()["y"] < 5  # the first thing on the page, above the header
+
+
+def test_real_data_has_no_sample_banner_and_keeps_the_licence(built, tmp_path):
+    storage, *_ = built
+    published = tmp_path / "published"
+    shutil.copytree(snapshot_dir(storage.published_dir), published)  # a snapshot whose folder was not marked
+    manifest = json.loads((published / "manifest.json").read_text())
+    assert manifest["generated"]["generated_by"].startswith("make demo")
+    (published / "manifest.json").write_text(json.dumps({**manifest, "generated": None}))
+    render_site(published, tmp_path / "site")
+    for page in (tmp_path / "site").glob("*.html"):
+        html = page.read_text()
+        assert 'id="sample-banner"' not in html and "Generated sample data" not in html, page.name
+        assert "Contains public sector information licensed under the Open Government Licence v3.0." in html
+
+
+@pytest.mark.parametrize("name", ["index", *PAGES, "data"])
 def test_pages_pass_the_axe_accessibility_rules(open_page, name):
     """axe-core (the engine behind Lighthouse's accessibility audit) over the rendered page: labels, names,
     contrast, landmarks, table headers, language."""
@@ -213,11 +260,11 @@ def test_the_accessibility_check_can_fail(browser):
 def test_index_page(open_page):
     page = open_page("index")
     assert page.locator("#months").inner_text().startswith("2024-01 to 2024-03 (3 months)")
-    assert page.locator("nav a").count() == 5
+    assert page.locator("nav a").count() == 6  # overview, four dashboards, data
 
 
 def test_crime_filters_change_the_numbers_and_match_the_marts(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     page = open_page("crime")
     (total,) = _serving(
         storage, "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly WHERE NOT is_anti_social_behaviour"
@@ -266,12 +313,20 @@ def test_crime_filters_change_the_numbers_and_match_the_marts(open_page, built):
         "AND NOT is_anti_social_behaviour GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
         [force_id],
     )[0]
+    offered = page.eval_on_selector_all("#filter-town option", "os => os.map(o => o.value).filter(Boolean)")
+    (kent_towns,) = _serving(
+        storage, "SELECT count(DISTINCT town_name) FROM marts.agg_street_crimes_monthly WHERE force_id = ?", [force_id]
+    )[0]
+    assert town[0] in offered and len(offered) == kent_towns  # only Kent's towns are in the list at all
     _choose(page, "town", town[0])
     assert int(_kpi(page, "kpi_crimes")) == town[1]
+    _choose(page, "force", "All")  # and every town comes back, the chosen one still chosen
+    assert page.locator("#filter-town option").count() > kent_towns + 1
+    assert page.locator("#filter-town").input_value() == town[0]
 
 
 def test_a_month_without_records_is_a_gap_not_a_zero(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     # a force and crime type with records in only one of the three months
     force_name, type_name, month = _serving(
         storage,
@@ -291,7 +346,7 @@ def test_a_month_without_records_is_a_gap_not_a_zero(open_page, built):
 
 
 def test_stop_and_search_numbers_match_the_marts(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     page = open_page("stop-and-search")
     force_id, force_name = _serving(
         storage,
@@ -311,7 +366,7 @@ def test_stop_and_search_numbers_match_the_marts(open_page, built):
 
 
 def test_outcomes_and_coverage_follow_their_filters(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     page = open_page("outcomes")
     (crimes,) = _serving(
         storage,
@@ -327,7 +382,7 @@ def test_outcomes_and_coverage_follow_their_filters(open_page, built):
     )
     gaps, partial = _serving(storage, gaps_sql, ["street"])[0]
     assert int(_kpi(page, "kpi_gaps")) == gaps and int(_kpi(page, "kpi_partial")) == partial >= 1
-    _choose(page, "dataset", "stop-and-search")
+    _choose(page, "dataset", "Stop and search")  # titles from the dataset specs, not file suffixes
     (ss_gaps, _) = _serving(storage, gaps_sql, ["stop-and-search"])[0]
     assert int(_kpi(page, "kpi_gaps")) == ss_gaps
 
@@ -346,7 +401,7 @@ def _table(page, view_id):
 
 
 def test_the_crime_headline_is_recorded_crime_and_asb_is_its_own_series(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     crimes, asb = _serving(
         storage,
         "SELECT sum(crime_count) FILTER (WHERE NOT is_anti_social_behaviour), "
@@ -356,15 +411,16 @@ def test_the_crime_headline_is_recorded_crime_and_asb_is_its_own_series(open_pag
     assert int(_kpi(page, "kpi_crimes")) == crimes and int(_kpi(page, "kpi_asb")) == asb > 0
     trend = lambda: sum(int(r[1].replace(",", "")) for r in _table(page, "trend") if r[1] != "–")  # noqa: E731
     assert trend() == crimes  # the default series: crime, never crime + ASB
-    types = page.eval_on_selector_all("#filter-type option:not([hidden])", "os => os.map(o => o.textContent)")
-    assert "Anti-social behaviour" not in types
+    # options outside the chosen series are taken out of the list, not hidden (Safari shows hidden options)
+    types = page.eval_on_selector_all("#filter-type option", "os => os.map(o => o.textContent)")
+    assert "Anti-social behaviour" not in types and "Burglary" in types
     _choose(page, "series", "Anti-social behaviour")
     assert trend() == asb and int(_kpi(page, "kpi_crimes")) == crimes  # the headlines stay apart
     assert [r[0] for r in _table(page, "by_type")] == ["Anti-social behaviour"]
 
 
 def test_find_rate_is_over_recorded_links_and_a_force_that_records_none_reads_not_published(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     found, known, searches = _serving(
         storage,
         "SELECT sum(object_found_count), sum(outcome_link_known_count), sum(search_count) "
@@ -385,7 +441,7 @@ def test_find_rate_is_over_recorded_links_and_a_force_that_records_none_reads_no
 
 
 def test_crimes_of_forces_without_outcome_files_are_never_awaiting(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     city = _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id = 'city-of-london'")[0][0]
     statuses = dict(
         _serving(
@@ -407,7 +463,7 @@ def test_crimes_of_forces_without_outcome_files_are_never_awaiting(open_page, bu
 
 
 def test_a_selection_without_files_says_so_instead_of_zero(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     gmp = _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id = 'greater-manchester'")[0][0]
     page = open_page("crime")
     _choose(page, "force", gmp)
@@ -421,7 +477,7 @@ def test_a_selection_without_files_says_so_instead_of_zero(open_page, built):
 
 
 def test_trend_points_over_missing_or_partial_force_months_are_marked(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     flagged = _serving(
         storage,
         "SELECT strftime(file_month, '%Y-%m'), list(force_name ORDER BY force_name), "
@@ -445,7 +501,7 @@ def test_trend_points_over_missing_or_partial_force_months_are_marked(open_page,
 
 
 def test_the_town_ranking_and_the_map_say_what_they_leave_out(open_page, built):
-    storage, _ = built
+    storage, *_ = built
     total, no_town, no_point = _serving(
         storage,
         "SELECT count(*), count(*) FILTER (WHERE NOT is_town_known), count(*) FILTER (WHERE is_location_missing) "
@@ -455,3 +511,63 @@ def test_the_town_ranking_and_the_map_say_what_they_leave_out(open_page, built):
     assert page.locator("#left-out-top_towns").get_attribute("data-value") == str(no_town)
     assert _text(page, "#left-out-top_towns").startswith(f"{no_town:,} of the selection's {total:,} records")
     assert page.locator("#left-out-map").get_attribute("data-value") == str(no_point) and no_point > 0
+
+
+def test_data_page_lists_every_table_and_its_downloads_read_back_as_the_snapshot(open_page, built, tmp_path):
+    storage, *_ = built
+    manifest = read_manifest(storage.published_dir)
+    page = open_page("data")
+    for table, rows in manifest["tables"].items():
+        section = page.locator(f"#table-{table}")
+        assert section.is_visible() and f"{rows:,} rows" in section.inner_text(), table
+        # the columns and their meanings are the dbt docs', as the manifest recorded them
+        assert section.locator("tbody tr").count() == len(manifest["catalogue"][table]["columns"]), table
+    assert "One row per" in page.locator("#table-fct_outcomes").inner_text()
+    # follow a download link as a user would; what arrives is the snapshot's table, row for row
+    with page.expect_download() as download:
+        page.locator("#table-agg_street_crimes_monthly a", has_text="Parquet").click()
+    saved = tmp_path / "agg.parquet"
+    download.value.save_as(saved)
+    with duckdb.connect() as con:
+        got = con.execute(f"SELECT * FROM read_parquet('{saved}') ORDER BY ALL").fetchall()
+    assert got == _serving(storage, "SELECT * FROM marts.agg_street_crimes_monthly ORDER BY ALL") and got
+    with page.expect_download() as download:
+        page.locator("#table-dim_forces a", has_text="CSV").click()
+    csv_path = tmp_path / "forces.csv"
+    download.value.save_as(csv_path)
+    with duckdb.connect() as con:
+        forces = con.execute(f"SELECT force_id, force_name FROM read_csv('{csv_path}') ORDER BY 1").fetchall()
+    assert forces == _serving(storage, "SELECT force_id, force_name FROM marts.dim_forces ORDER BY 1")
+    # the Parquet downloads are the snapshot's own files (hard links), not a second copy of the data
+    for parquet in (storage.published_dir / "site" / "data").glob("*.parquet"):
+        assert parquet.stat().st_nlink >= 2, parquet.name
+
+
+def test_the_map_names_the_largest_towns_and_a_small_selection_does_not_fill_it(open_page, built):
+    storage, *_ = built
+    page = open_page("crime")
+
+    def names():
+        return page.eval_on_selector_all("#chart-map g.mark-text.role-mark text", "ts => ts.map(t => t.textContent)")
+
+    (largest,) = _serving(
+        storage,
+        "SELECT town_name FROM marts.fct_street_crimes WHERE is_town_known AND longitude IS NOT NULL "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+    )[0]
+    assert largest in names()  # place names from the data's own points, no tile server
+    # one town of one force: a handful of cells, shown in their surroundings rather than filling the map
+    force_id, force_name, town = _serving(
+        storage,
+        "SELECT c.force_id, f.force_name, c.town_name FROM marts.fct_street_crimes c JOIN marts.dim_forces f "
+        "USING (force_id) WHERE c.is_town_known AND c.longitude IS NOT NULL AND NOT c.is_anti_social_behaviour "
+        "GROUP BY ALL ORDER BY count(*) ASC, 3 LIMIT 1",
+    )[0]
+    _choose(page, "force", force_name)
+    _choose(page, "town", town)
+    assert names() == [town]
+    width = page.eval_on_selector("#chart-map svg", "s => s.getBoundingClientRect().width")
+    cells = page.eval_on_selector_all(
+        "#chart-map g.mark-rect.role-mark path", "ps => ps.map(p => p.getBoundingClientRect().width)"
+    )
+    assert cells and max(cells) < width / 4, (cells, width)

@@ -54,3 +54,40 @@ def test_connection_is_closed_after_an_error(tmp_path):
             raise RuntimeError("boom")
     with duckdb.connect(str(db), read_only=True) as other:  # would fail if the writer were still open
         assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_a_warehouse_held_open_elsewhere_fails_after_a_bounded_wait_naming_the_file_and_what_to_read(
+    tmp_path, monkeypatch
+):
+    import subprocess
+    import sys
+
+    from police_assets.core import storage as storage_module
+    from police_assets.core.storage import PoliceStorage, WarehouseLocked
+
+    storage = PoliceStorage(data_dir=str(tmp_path / "data"))
+    storage.warehouse.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)",
+            str(storage.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        monkeypatch.setattr(storage_module, "LOCK_RETRIES", 2)  # 0.1 + 0.2 s of waiting, not 25 s
+        with pytest.raises(WarehouseLocked) as err:
+            with storage.connect_warehouse():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(err.value)
+    assert str(storage.warehouse) in message and f"(PID {holder.pid})" in message
+    assert str(storage.published_dir / "serving.duckdb") in message and "pool 'duckdb'" in message
+    with storage.connect_warehouse() as con:  # the holder gone, the next run gets in
+        assert con.execute("SELECT 1").fetchone() == (1,)

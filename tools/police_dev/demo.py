@@ -1,35 +1,105 @@
-"""``make demo``: the whole pipeline, offline, on generated sample data served by a local fake data.police.uk.
+"""``make demo`` and ``make demo-release``: the whole pipeline, offline, on generated data from a local fake
+data.police.uk.
 
-1. writes a fake release (3 months x 45 forces, small volumes) under ``<data>/demo-site``;
+``python -m police_dev.demo`` (``make demo``):
+
+1. writes a fake release (3 months x 45 forces, small volumes) under ``<data>/demo-site`` and marks the data
+   folder as generated sample data (every dashboard page and the published manifest then say so);
 2. serves it on 127.0.0.1 and points ``DATA_POLICE_UK_URL`` at it;
-3. materialises every asset for those months in ONE run with the plain Dagster CLI (the same line the README
-   shows), recorded in ``dagster_home`` so the UI shows it afterwards;
-4. prints row counts per dataset and month, and where to look (the dashboards, the UI).
+3. materialises every asset for those months in ONE run with the plain Dagster CLI (the line the docs show),
+   recorded in ``dagster_home`` so the UI shows it afterwards, printing each step as it finishes;
+4. prints row counts per dataset and month, where to look, and what to try next.
+
+``python -m police_dev.demo next`` (``make demo-release``): publishes the demo source's next release: one month
+more, and a revision of an earlier month (one force's file re-published). With ``make dev`` running and the
+release sensor on, the UI shows the sensor request both runs and the dashboards gain the new month.
 """
 
+from __future__ import annotations
+
+import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from police_assets.core import config
-from police_assets.core.months import month_range
+from police_assets.core.months import add_months, month_range
+from police_assets.core.storage import PoliceStorage
 from police_dev.fake.generate import Release, write_release
 from police_dev.fake.server import FakePoliceServer
 
 LATEST, MONTHS, SCALE = "2024-03", 3, 20000
+REVISED_FORCE = "kent"  # the force whose earlier month each demo release re-publishes
+_STEP = re.compile(r'(Started execution of step|Finished execution of step) "([^"]+)"(?: in ([0-9.]+\s*\w+))?')
 
 
-def main() -> int:
-    data = config.data_dir()
-    site = data / "demo-site"
+def demo_site(storage: PoliceStorage) -> Path:
+    return storage.root / "demo-site"
+
+
+def mark_generated(storage: PoliceStorage, site: Path) -> None:
+    """Mark the data folder as holding generated data (police_assets.core.storage.SAMPLE_MARKER)."""
+    storage.root.mkdir(parents=True, exist_ok=True)
+    note = {
+        "generated_by": "make demo (police_dev, a fake data.police.uk)",
+        "site": str(site.resolve()),
+        "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    storage.sample_marker.write_text(json.dumps(note, indent=1))
+
+
+def materialise(months: list[str], env: dict) -> int:
+    """The documented CLI line for ``months``, its steps printed as they finish; the whole output kept in a log."""
+    cmd = [
+        str(Path(sys.executable).with_name("dagster")),
+        "asset",
+        "materialize",
+        "-m",
+        "police_assets.definitions",
+        "--select",
+        "*",
+        "--partition-range",
+        f"{months[0]}...{months[-1]}",
+    ]
+    log_path = Path(env["POLICE_DATA_DIR"]) / "demo-run.log"
+    print(f"3/4 dagster {' '.join(cmd[1:])}   (full output: {log_path})", flush=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=config.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            if m := _STEP.search(line):
+                verb, step, took = m.groups()
+                if verb.startswith("Started"):
+                    print(f"    {step} ...", flush=True)
+                else:
+                    print(f"    {step} done in {took}", flush=True)
+        code = proc.wait()
+    if code != 0:
+        sys.stdout.write(log_path.read_text()[-8000:])
+        print(
+            f"\nThe demo run failed; the end of the Dagster output is above, all of it in {log_path}.", file=sys.stderr
+        )
+    return code
+
+
+def run_demo() -> int:
+    storage = PoliceStorage.from_env()
+    data, site = storage.root, demo_site(storage)
     started = time.monotonic()
     print(f"1/4 generating a fake data.police.uk release in {site} ...", flush=True)
     release = Release(latest=LATEST, months=MONTHS, scale=SCALE)
     archive = write_release(site, release)
+    mark_generated(storage, site)
     months = release.month_list
     print(f"    {archive.name}: {archive.stat().st_size / 1e6:.1f} MB, months {months[0]}..{months[-1]}, 45 forces")
 
@@ -37,58 +107,85 @@ def main() -> int:
         print(f"2/4 fake data.police.uk serving at {server.url}", flush=True)
         env = dict(os.environ, DATA_POLICE_UK_URL=server.url, POLICE_DATA_DIR=str(data))
         env.setdefault("DAGSTER_HOME", str(config.PROJECT_ROOT / "dagster_home"))
-        cmd = [
-            str(Path(sys.executable).with_name("dagster")),
-            "asset",
-            "materialize",
-            "-m",
-            "police_assets.definitions",
-            "--select",
-            "*",
-            "--partition-range",
-            f"{months[0]}...{months[-1]}",
-        ]
-        print(f"3/4 {' '.join(cmd[1:])}", flush=True)
-        proc = subprocess.run(cmd, env=env, cwd=config.PROJECT_ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.stdout.write(proc.stdout[-5000:])
-            sys.stderr.write(proc.stderr[-8000:])
-            print("\nThe demo run failed; the Dagster output is above.", file=sys.stderr)
+        if materialise(months, env) != 0:
             return 1
         archive_bytes = server.bytes_sent("/data/archive/")
 
     print("4/4 rows loaded (warehouse tables, per month):")
-    with duckdb.connect(str(config.warehouse_path()), read_only=True) as con:
-        header = f"    {'dataset':<18}" + "".join(f"{m:>10}" for m in months)
-        print(header)
+    with duckdb.connect(str(storage.warehouse), read_only=True) as con:
+        print(f"    {'dataset':<18}" + "".join(f"{m:>10}" for m in months))
         for table in ("street_crimes", "outcomes", "stop_and_search"):
             counts = dict(
                 con.execute(f"SELECT strftime(month, '%Y-%m'), count(*) FROM landing.{table} GROUP BY 1").fetchall()
             )
             print(f"    {table:<18}" + "".join(f"{counts.get(m, 0):>10,}" for m in month_range(months[0], months[-1])))
-        views = con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('staging', 'intermediate', 'marts') ORDER BY 1"
-        ).fetchall()
-    print(f"    dbt models built: {', '.join(v[0] for v in views)}")
     print(
         f"\nFetched {archive_bytes / 1e6:.1f} MB of the {archive.stat().st_size / 1e6:.1f} MB archive "
         f"(range reads of each month's members). Done in {time.monotonic() - started:.0f}s."
     )
+    published = data / "published"
     print(f"""
+All of it is GENERATED sample data: every dashboard page says so.
+
 Where to look:
-  raw zone     {data / "raw"}
-  lake         {data / "lake"}   (Parquet, one file per dataset per month)
-  warehouse    {config.warehouse_path()}   (live: written by runs)
-  published    {data / "published"}   (marts as Parquet + serving.duckdb: what readers open)
-      e.g. .venv/bin/python -c "import duckdb; print(duckdb.connect('{data / "published" / "serving.duckdb"}', read_only=True).sql('FROM marts.agg_street_crimes_monthly LIMIT 5'))"
-  dashboards   {data / "published" / "site" / "index.html"}
-      open it in a browser (works from file://), or serve it on this machine:
-      make serve      then open http://127.0.0.1:8000
-  lineage, runs and metadata in the Dagster UI:
-      make dev        then open http://127.0.0.1:3000  (Assets -> View lineage)
+  dashboards   {published / "site" / "index.html"}   (works from file://), or: make serve -> http://127.0.0.1:8000
+  SQL          {published / "serving.duckdb"}   (read-only, any time; never the live warehouse.duckdb)
+  lake         {data / "lake"}   (Parquet, one file per dataset and month)
+
+Next steps:
+  make dev            the Dagster UI at http://127.0.0.1:3000, still on the demo's fake data.police.uk (offline):
+                      lineage, runs, each asset's metadata. Turn on the release sensor under Automation.
+  make demo-release   (in another terminal) publish the fake source's next release: a new month and a revised
+                      one. Within a minute the sensor requests both runs; then reload the dashboards.
+  make clean          remove the demo's data; `make dev` then reads the real data.police.uk
 """)
     return 0
+
+
+def next_release(storage: PoliceStorage | None = None, scale: int = SCALE) -> int:
+    """Publish the demo source's next release: the newest month + 1, and a revision of the month before the
+    newest (REVISED_FORCE's file re-published). Earlier archives stay, as on data.police.uk."""
+    storage = storage or PoliceStorage.from_env()
+    site = demo_site(storage)
+    dates = site / "api" / "crimes-street-dates.json"
+    if not storage.sample_note() or not dates.is_file():
+        print("no demo here: run `make demo` first (this publishes the demo source's next release)", file=sys.stderr)
+        return 1
+    newest = max(d["date"] for d in json.loads(dates.read_text()))
+    latest = add_months(newest, 1)
+    revised = add_months(newest, -1)
+    months = months_between_inclusive(LATEST, MONTHS, latest)
+    # every revision so far, so that later releases keep them (a revised file stays revised)
+    kept = site / "demo-revisions.json"
+    revisions = {tuple(k.split("/")): v for k, v in json.loads(kept.read_text()).items()} if kept.is_file() else {}
+    revisions[(revised, REVISED_FORCE)] = revisions.get((revised, REVISED_FORCE), 0) + 1
+    release = Release(
+        latest=latest,
+        months=len(months),
+        scale=scale,
+        revisions=revisions,
+        last_updated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    archive = write_release(site, release)
+    kept.write_text(json.dumps({"/".join(k): v for k, v in revisions.items()}))
+    print(
+        f"published {archive.name} on the demo's fake data.police.uk: new month {latest}, and {revised} revised "
+        f"({REVISED_FORCE} re-published its crimes; its later outcome files change with them).\nWith `make dev` running and the release sensor on "
+        "(Automation -> data_police_uk_release_sensor), the sensor requests a run for each within a minute."
+    )
+    return 0
+
+
+def months_between_inclusive(first_latest: str, first_count: int, latest: str) -> list[str]:
+    """Every month from the demo's first month to ``latest`` (the demo's archives keep all of them)."""
+    return month_range(add_months(first_latest, -(first_count - 1)), latest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m police_dev.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "next"])
+    args = parser.parse_args(argv)
+    return run_demo() if args.command == "run" else next_release()
 
 
 if __name__ == "__main__":

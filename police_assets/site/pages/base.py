@@ -67,6 +67,10 @@ class View:
     # Headline ratios: what the denominator is, "{den}" replaced by its count ("of the {den} searches ...").
     basis: str | None = None
     coverage: bool = False  # a trend: mark months with missing or partial force-months (the page's coverage)
+    # Companion data sets for layers of the chart, by name: each a small view of its own (cube, group,
+    # measures, ratios, sort, limit), e.g. the map's place names; the chart's layer reads alt.Data(name=...).
+    extra: dict[str, dict] = field(default_factory=dict)
+    frame: bool = False  # a map: the browser adds data set "frame", the cells' extent padded to a minimum span
 
     def __post_init__(self) -> None:
         if self.left_out and "where" in self.left_out and not set(self.left_out["where"]) <= set(self.group):

@@ -19,7 +19,7 @@ BLUE, ORANGE, GREEN, VERMILION, SKY, PURPLE, YELLOW, GREY = (
 INDIGO, BLACK = "#332288", "#000000"
 CATEGORICAL = [BLUE, ORANGE, GREEN, VERMILION, SKY, PURPLE, YELLOW, GREY, INDIGO, BLACK]
 MUTED = "#505a5f"  # text on white with enough contrast (the page's --muted)
-WIDTH = 560
+WIDTH = 760  # most of a laptop page's content column; the bars leave room for their labels
 # Map cells: about 3.4 km east-west x 5.6 km north-south in England and Wales. Not finer: the map draws one
 # mark per cell and its drawing time grows with the marks (docs/benchmarks.md); 0.05 still gives ~150 cells
 # over one force.
@@ -50,19 +50,33 @@ def trend(measure: str, label: str, color: str = BLUE, fmt: str = "", width: int
     return alt.layer(line, points).properties(width=width, height=220)
 
 
-def bars(category: str, cat_label: str, measure: str, label: str, fmt: str = "") -> alt.Chart:
+PAIR_WIDTH = 360  # each of two bar charts side by side, with their labels, within the content column
+
+
+def bars(
+    category: str,
+    cat_label: str,
+    measure: str,
+    label: str,
+    fmt: str = "",
+    whole: bool = False,
+    width: int = WIDTH - 200,
+) -> alt.Chart:
+    """Horizontal bars, largest first. ``whole``: the measure counts whole things (force-months), so the axis
+    ticks only whole numbers (no 0.5 of a month)."""
+    axis = alt.Axis(format="d", tickMinStep=1) if whole else alt.Axis(format=fmt) if fmt else alt.Axis()
     return (
         alt.Chart()
         .mark_bar(color=BLUE)
         .encode(
             y=alt.Y(f"{category}:N", sort="-x", title=cat_label, axis=alt.Axis(labelLimit=260)),
-            x=alt.X(f"{measure}:Q", title=label, axis=alt.Axis(format=fmt) if fmt else alt.Axis()),
+            x=alt.X(f"{measure}:Q", title=label, axis=axis),
             tooltip=[
                 alt.Tooltip(f"{category}:N", title=cat_label),
                 alt.Tooltip(f"{measure}:Q", title=label, format=fmt or ","),
             ],
         )
-        .properties(width=WIDTH - 200)
+        .properties(width=width)
     )
 
 
@@ -85,7 +99,7 @@ def rate_bars(category: str, cat_label: str, rate: str, sort_by: str, say_unknow
         )
     )
     if not say_unknown:
-        return shown.properties(width=WIDTH - 200)
+        return shown.properties(width=PAIR_WIDTH)
     unknown = (
         alt.Chart()
         .transform_filter(f"datum['{rate}_unknown']")
@@ -97,23 +111,28 @@ def rate_bars(category: str, cat_label: str, rate: str, sort_by: str, say_unknow
             tooltip=[alt.Tooltip(f"{category}:N", title=cat_label), alt.Tooltip(f"{rate}_why:N", title="Share")],
         )
     )
-    return alt.layer(shown, unknown).properties(width=WIDTH - 200)
+    return alt.layer(shown, unknown).properties(width=PAIR_WIDTH)
 
 
 def searches_and_find_rate(category: str, cat_label: str, say_unknown: bool = False) -> alt.HConcatChart:
     """Searches per category beside the share of them that found what was searched for, in the same order."""
-    left = bars(category, cat_label, "searches", "Searches").properties(title=f"Searches by {cat_label.lower()}")
+    left = bars(category, cat_label, "searches", "Searches", width=PAIR_WIDTH).properties(
+        title=f"Searches by {cat_label.lower()}"
+    )
     right = rate_bars(category, cat_label, "find_rate", "searches", say_unknown).properties(
         title="Found what was searched for (of those with the link recorded)"
     )
     return left | right
 
 
-def density_map() -> alt.Chart:
+def density_map(places: str | None = None) -> alt.LayerChart:
     """Density on a plain projection: each grid cell drawn as its own square, coloured by count; no tile
-    server. The cell label is its centre ("lon lat"); its corners are half a cell either way."""
+    server. The cell label is its centre ("lon lat"); its corners are half a cell either way. Two layers give
+    it bearings: an invisible ``frame`` (the browser pads the cells' extent to a minimum span, so one cell does
+    not fill the map) and, with ``places``, the names of the selection's largest towns at the mean position of
+    their records (the data's own points: no gazetteer)."""
     half = GRID_DEGREES / 2
-    return (
+    cells = (
         alt.Chart()
         .transform_calculate(lon="toNumber(split(datum.cell, ' ')[0])", lat="toNumber(split(datum.cell, ' ')[1])")
         .transform_calculate(
@@ -134,9 +153,19 @@ def density_map() -> alt.Chart:
                 alt.Tooltip("n:Q", title="Records", format=","),
             ],
         )
-        .project(type="mercator")
-        .properties(width=WIDTH, height=460)
     )
+    frame = alt.Chart(alt.Data(name="frame")).mark_point(opacity=0).encode(longitude="lon:Q", latitude="lat:Q")
+    layers = [cells, frame]
+    if places:
+        at = {"longitude": "lon:Q", "latitude": "lat:Q"}
+        named = alt.Chart(alt.Data(name=places))
+        layers += [
+            named.mark_point(shape="circle", size=18, filled=True, color=BLACK).encode(**at),
+            named.mark_text(align="left", dx=5, dy=-5, fontSize=11, fontWeight="bold", color=BLACK).encode(
+                **at, text="town:N"
+            ),
+        ]
+    return alt.layer(*layers).project(type="mercator").properties(width=WIDTH, height=460)
 
 
 def stacked_share(category: str, cat_label: str, part: str, part_label: str, order: list[str]) -> alt.Chart:
@@ -145,7 +174,12 @@ def stacked_share(category: str, cat_label: str, part: str, part_label: str, ord
         .mark_bar()
         .encode(
             y=alt.Y(f"{category}:N", title=cat_label, axis=alt.Axis(labelLimit=260)),
-            x=alt.X("n:Q", stack="normalize", title="Share of crimes with outcome data", axis=alt.Axis(format="%")),
+            x=alt.X(
+                "n:Q",
+                stack="normalize",
+                title="Share of crimes with outcome data",
+                axis=alt.Axis(format="%", tickCount=5, labelOverlap="greedy"),  # 0 %, 20 % ... never "90%100%"
+            ),
             color=alt.Color(
                 f"{part}:N", title=part_label, scale=alt.Scale(domain=order, range=CATEGORICAL[: len(order)])
             ),

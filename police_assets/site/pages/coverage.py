@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from police_assets.core.datasets import DATASETS, STREET
 from police_assets.site.cubes import cube_from_query
 from police_assets.site.pages import charts
 from police_assets.site.pages.base import Filter, Page, View, force_names, month_filters
@@ -32,8 +33,9 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
             FROM fct_force_month_coverage GROUP BY ALL""",
         ["month", "force", "dataset", "status"],
         ["n", "gaps", "partial", "expected", "records"],
-        orders={"status": ORDER},
-        relabel=names,
+        orders={"status": ORDER, "dataset": [spec.title for spec in DATASETS]},
+        # the coverage mart names a dataset by its file suffix; the dataset spec table gives its title
+        relabel={**names, "dataset": {spec.file_suffix: spec.title for spec in DATASETS}},
         unknown=unknown,
     )
     return Page(
@@ -47,7 +49,7 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
         ),
         cubes=[coverage],
         filters=[
-            Filter("dataset", "dataset", "Dataset", default="street", all_label="All datasets"),
+            Filter("dataset", "dataset", "Dataset", default=STREET.title, all_label="All datasets"),
             Filter("force", "force", "Force"),
             *month_filters(),
         ],
@@ -81,7 +83,7 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
                 measures=["gaps"],
                 sort=("gaps", True),
                 positive="gaps",
-                chart=charts.bars("force", "Force", "gaps", "Missing"),
+                chart=charts.bars("force", "Force", "gaps", "Force-months missing", whole=True),
                 columns=[("force", "Force", "text"), ("gaps", "Force-months missing", "int")],
             ),
         ],

@@ -17,6 +17,7 @@ from police_assets.site.pages.base import (
 )
 
 CRIME, ASB = "Recorded crime", "Anti-social behaviour"  # two series, never summed
+MAP_PLACE_NAMES = 8  # the largest towns of the selection, named on the map
 SERIES = f"CASE WHEN is_anti_social_behaviour THEN '{ASB}' ELSE '{CRIME}' END"
 
 
@@ -47,6 +48,18 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
         relabel=names,
         unknown=unknown,
     )
+    # where each town's records are on average, to name the largest towns on the map
+    places = cube_from_query(
+        con,
+        "places",
+        """SELECT force_id, town_name, count(*), sum(longitude), sum(latitude)
+           FROM fct_street_crimes WHERE longitude IS NOT NULL AND latitude IS NOT NULL AND is_town_known
+           GROUP BY ALL""",
+        ["force", "town"],
+        ["n", "lon_sum", "lat_sum"],
+        relabel=names,
+        unknown=unknown,
+    )
     count_cols = [("n", "Records of the chosen series", "int")]
     return Page(
         slug="crime",
@@ -56,7 +69,7 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
             "is not crime and its recording practice changed over the years, so it is a separate series: choose it "
             "under Series. Choose a force, town, crime type and months; every number and chart follows."
         ),
-        cubes=[crimes, cells, coverage_cube(con, "street", names, unknown)],
+        cubes=[crimes, cells, places, coverage_cube(con, "street", names, unknown)],
         coverage="coverage",
         filters=[
             Filter("force", "force", "Force"),
@@ -126,7 +139,18 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
                 sort=("n", True),
                 # the records of the selection (crimes cube) less those on the map (this view's own rows)
                 left_out={"cube": "crimes", "text": "have no coordinates and are not on the map"},
-                chart=charts.density_map(),
+                chart=charts.density_map(places="places"),
+                extra={
+                    "places": {
+                        "cube": "places",
+                        "group": ["town"],
+                        "measures": ["n", "lon_sum", "lat_sum"],
+                        "ratios": {"lon": ["lon_sum", "n"], "lat": ["lat_sum", "n"]},
+                        "sort": ["n", True],
+                        "limit": MAP_PLACE_NAMES,
+                    }
+                },
+                frame=True,
                 columns=[("cell", "Cell (longitude latitude)", "text"), ("n", "Records", "int")],
                 ignores=["month_from", "month_to"],
             ),

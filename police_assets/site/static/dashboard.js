@@ -197,6 +197,30 @@ function compute(view, state, coverage = null) {
   return rows;
 }
 
+// A view's companion data sets, drawn in layers of its chart: each `extra` is a small view of its own (the map's
+// place names: the largest towns of the selection), and `frame` spans the view's cells by at least
+// FRAME_MIN_DEGREES, so a selection of one or two cells shows them in their surroundings, not filling the map.
+const FRAME_MIN_DEGREES = 0.6;
+
+function companions(view, state, rows) {
+  const data = {};
+  for (const [name, sub] of Object.entries(view.extra || {})) {
+    data[name] = compute({ where: {}, ratios: {}, ignores: view.ignores || [], ...sub }, state);
+  }
+  if (view.frame) {
+    const points = rows.map((r) => r.cell.split(" ").map(Number));
+    data.frame = [];
+    if (points.length) {
+      const span = (i) => [Math.min(...points.map((p) => p[i])), Math.max(...points.map((p) => p[i]))];
+      const [[w, e], [s, n]] = [span(0), span(1)];
+      const half = (lo, hi) => Math.max(hi - lo, FRAME_MIN_DEGREES) / 2;
+      const [cx, cy, hx, hy] = [(w + e) / 2, (s + n) / 2, half(w, e), half(s, n)];
+      data.frame = [{ lon: cx - hx, lat: cy - hy }, { lon: cx + hx, lat: cy + hy }];
+    }
+  }
+  return data;
+}
+
 function renderTable(view, rows) {
   const body = document.querySelector(`#table-${view.id} tbody`);
   const note = document.getElementById(`table-note-${view.id}`);
@@ -310,7 +334,9 @@ async function update() {
     const rows = compute(view, state, coverage);
     fillTable(view, rows, coverage);
     fillLeftOut(view, state, rows);
-    pending.push(VIEWS[view.id].data(view.id, rows).runAsync());
+    const vega = VIEWS[view.id].data(view.id, rows);
+    for (const [name, data] of Object.entries(companions(view, state, rows))) vega.data(name, data);
+    pending.push(vega.runAsync());
   }
   await Promise.all(pending);
   // Timings for bench/site.py: how long this update took, and (in main) when the page was first complete.
@@ -319,6 +345,8 @@ async function update() {
 }
 
 // The town list follows the chosen force: only towns with records for it are offered.
+const ALL_OPTIONS = {};  // filter id -> every option it was rendered with
+
 function narrowOptions() {
   for (const f of PAGE.filters) {
     if (!f.narrow_by) continue;
@@ -336,8 +364,11 @@ function narrowOptions() {
     const index = new Map(cube.labels[f.dim].map((label, i) => [label, i]));
     const select = document.getElementById("filter-" + f.id);
     const current = select.value;
-    for (const option of select.options) option.hidden = option.value !== "" && !keep[index.get(option.value)];
-    if (current && select.selectedOptions[0].hidden) select.value = "";
+    // Options are removed and put back, not hidden: Safari shows an option whatever its `hidden` says.
+    ALL_OPTIONS[f.id] ??= Array.from(select.options);
+    const shown = ALL_OPTIONS[f.id].filter((o) => o.value === "" || keep[index.get(o.value)]);
+    select.replaceChildren(...shown);
+    select.value = shown.some((o) => o.value === current) ? current : "";
   }
 }
 
@@ -366,7 +397,7 @@ async function main() {
     const rows = compute(view, state, coverage);
     fillTable(view, rows, coverage);
     fillLeftOut(view, state, rows);
-    const spec = { ...view.vega, datasets: { [view.id]: rows } };
+    const spec = { ...view.vega, datasets: { [view.id]: rows, ...companions(view, state, rows) } };
     const embedded = await vegaEmbed("#chart-" + view.id, spec, { renderer: "svg", actions: false });
     VIEWS[view.id] = embedded.view.logger(quietExtents(embedded.view.logger()));
   }
