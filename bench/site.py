@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.national import create_landing, fill_month, run_dbt  # noqa: E402
 from police_assets.core.months import add_months, month_range  # noqa: E402
-from police_assets.publish.snapshot import publish_marts  # noqa: E402
+from police_assets.core.storage import PoliceStorage  # noqa: E402
+from police_assets.publish.assets import publish  # noqa: E402
 from police_assets.site.render import render_site  # noqa: E402
 from police_dev.browser import find_chromium, launch  # noqa: E402
 
@@ -57,7 +58,7 @@ def build(work: Path, months: list[str], street_rows: int) -> None:
     _, wall = run_dbt(["run", "--full-refresh"], env)
     print(f"dbt run --full-refresh: {wall:.0f}s", flush=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        result = publish_marts(con, work / "published")
+        result = publish(con, PoliceStorage(data_dir=str(work)))
     print(f"published {len(result.tables)} tables, {result.bytes / MB:.0f} MB in {result.seconds:.1f}s", flush=True)
 
 
@@ -79,21 +80,21 @@ def measure(site: Path, loads: int, screenshots: Path | None) -> list[dict]:
                 page = context.new_page()
                 _collect_errors(page, problems)
                 page.goto(html.as_uri(), wait_until="load")
-                if name == "index":
+                if name in ("index", "data"):  # no dashboard script: the load event is the page complete
                     ready.append(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd"))
                 else:
                     page.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
                     ready.append(float(page.evaluate("document.body.dataset.readyMs")))
                     select = f"#filter-{FILTER_CHANGE[name]}"
                     # the option a reader would pick first: the first real value after "All"
-                    value = page.eval_on_selector(select, "s => [...s.options].find(o => o.value && !o.hidden).value")
+                    value = page.eval_on_selector(select, "s => [...s.options].find(o => o.value).value")
                     before = int(page.evaluate("document.body.dataset.updates"))
                     page.select_option(select, value=value)
                     page.wait_for_function(f"Number(document.body.dataset.updates) > {before}", timeout=60_000)
                     updates.append(float(page.evaluate("document.body.dataset.updateMs")))
                 if screenshots and i == 0:
                     page.reload()
-                    if name != "index":
+                    if name not in ("index", "data"):
                         page.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
                     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
                 context.close()

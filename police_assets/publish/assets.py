@@ -5,10 +5,25 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Materialize
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.publish.snapshot import MARTS_SCHEMA, publish_marts
+from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts
 from police_assets.raw.zone import provenance
 from police_assets.transform.assets import police_dbt_assets
 from police_assets.transform.project import dbt_var, model_docs
+
+
+def publish(con, storage: PoliceStorage) -> PublishResult:
+    """A new snapshot of the marts through ``con`` (the warehouse), with everything its manifest says: where the
+    months came from (the raw manifests), the marts' unknown label and column docs (dbt), and whether the data
+    is generated sample data."""
+    return publish_marts(
+        con,
+        storage.published_dir,
+        release=lambda months: provenance(storage.raw_dir, months),
+        labels={"unknown": dbt_var("unknown_label")},
+        generated=storage.sample_note(),
+        docs=model_docs(MARTS_SCHEMA),
+    )
+
 
 MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
 
@@ -33,14 +48,7 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
 )
 def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
     with storage.connect_warehouse(read_only=True) as con:
-        result = publish_marts(
-            con,
-            storage.published_dir,
-            release=lambda months: provenance(storage.raw_dir, months),
-            labels={"unknown": dbt_var("unknown_label")},
-            generated=storage.sample_note(),
-            docs=model_docs(MARTS_SCHEMA),
-        )
+        result = publish(con, storage)
     context.log.info(
         f"published {len(result.tables)} tables, {result.bytes / 1e6:.1f} MB, months "
         f"{result.months[0] if result.months else '-'}..{result.months[-1] if result.months else '-'}"

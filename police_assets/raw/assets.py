@@ -23,6 +23,9 @@ from police_assets.source.resource import DataPoliceUk
     owners=OWNERS,
     code_version=code_version(__file__, client.__file__, remote_zip.__file__, months.__file__),
     kinds={"python", "zip"},
+    # A run for months data.police.uk has not published (the launch dialog offers every calendar month up to the
+    # last) produces no output: every later step is skipped, nothing is marked failed, and the log says why.
+    output_required=False,
     description=(
         "One month of data.police.uk as published: every `YYYY-MM/YYYY-MM-<force>-<dataset>.csv` member of the "
         "bulk archive that holds the month (the newest one), byte-for-byte, in `raw/month=YYYY-MM/` with a "
@@ -30,7 +33,7 @@ from police_assets.source.resource import DataPoliceUk
         "fetched, with HTTP Range requests, not the whole 1.7 GB archive."
     ),
 )
-def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police: DataPoliceUk) -> MaterializeResult:
+def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police: DataPoliceUk):
     months = context.partition_keys
     started = time.monotonic()
     session = police.session()
@@ -41,10 +44,13 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
     latest = max(street_dates)
     unpublished = [m for m in months if months_between(m, latest) < 0]
     if unpublished:
-        raise Failure(
-            f"not published on data.police.uk yet: {', '.join(unpublished)} (newest published month: {latest}). "
-            "Nothing was fetched; re-run with published months only."
+        published = [m for m in months if m not in unpublished]
+        context.log.error(
+            f"refused: not published on data.police.uk yet: {', '.join(unpublished)} (newest published month: "
+            f"{latest}). Nothing was fetched or changed, and no later step runs"
+            + (f"; re-run with {published[0]}...{published[-1]}." if published else ".")
         )
+        return
     forces = api.forces()
     if clean_stale(storage.raw_dir) if storage.raw_dir.exists() else 0:
         context.log.info("removed leftovers of an interrupted fetch in %s", storage.raw_dir)
@@ -90,7 +96,7 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
         )
     total_fetched = sum(a.stats.bytes_fetched for a in archives.values())
     compressed = sum(m["compressed_size"] for r in fetched for m in r.members)
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             **run_metadata(months, time.monotonic() - started),
             "run_bytes_fetched": total_fetched,  # with the archives' directories, which months share

@@ -108,16 +108,19 @@ def _warehouse_counts_py(storage):
         )
 
 
-def test_unpublished_month_fails_before_fetching_anything(storage, police, fake_server):
-    from police_assets.raw.assets import archive_month
-
-    result = materialize(
-        [archive_month], resources=_resources(storage, police), partition_key="2024-05", raise_on_error=False
-    )
-    assert not result.success
-    failure = result.get_step_failure_events()[0].event_specific_data.error.message
-    assert "not published on data.police.uk yet: 2024-05" in failure and "newest published month: 2024-03" in failure
-    assert not any(r.path.endswith(".zip") for r in fake_server.requests)
+def test_an_unpublished_month_is_refused_before_anything_is_fetched_or_marked_failed(storage, police, fake_server):
+    instance = DagsterInstance.ephemeral()
+    for partition_range in (("2024-05", "2024-05"), ("2024-03", "2024-04")):  # the dialog's "latest"; a range past it
+        result = materialize_months(all_assets, *partition_range, storage=storage, police=police, instance=instance)
+        assert result.success and not result.get_asset_materialization_events()
+        logs = [e.user_message for e in instance.all_logs(result.run_id)]
+        assert any("refused: not published on data.police.uk yet: 2024-0" in m for m in logs)
+        assert any("newest published month: 2024-03" in m for m in logs)
+        kinds = {e.dagster_event.event_type_value for e in instance.all_logs(result.run_id) if e.dagster_event}
+        assert "ASSET_FAILED_TO_MATERIALIZE" not in kinds and "STEP_FAILURE" not in kinds and "STEP_SKIPPED" in kinds
+    assert any("re-run with 2024-03...2024-03" in m for m in logs)
+    assert not any(r.path.endswith(".zip") for r in fake_server.requests)  # nothing fetched
+    assert not storage.raw_dir.exists() or not any(storage.raw_dir.iterdir())
 
 
 def test_definitions_load_and_lineage_is_unbroken():
