@@ -4,7 +4,7 @@
 |---|---|---|
 | ``POLICE_DATA_DIR`` | ``./data`` | root of the raw zone, lake, warehouse and published files |
 | ``POLICE_WAREHOUSE`` | ``$POLICE_DATA_DIR/warehouse.duckdb`` | the DuckDB warehouse file (dbt reads the same variable) |
-| ``DATA_POLICE_UK_URL`` | ``https://data.police.uk`` | the data.police.uk to read (the demo points it at the local fake) |
+| ``DATA_POLICE_UK_URL`` | ``https://data.police.uk`` | the data.police.uk to read, or ``file:///folder`` of its archives |
 | ``POLICE_REQUESTS_PER_SECOND`` | ``10`` | client-side rate limit (data.police.uk allows 15) |
 | ``POLICE_REQUESTS_BURST`` | ``10`` | requests that may start at once under that limit (data.police.uk allows 30) |
 | ``POLICE_START_MONTH`` | oldest month of the newest archive | the oldest month the release sensor keeps loaded |

@@ -6,11 +6,12 @@ from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeR
 
 from police_assets.core import months
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, run_metadata
-from police_assets.core.months import archive_month_for, months_between
+from police_assets.core.months import months_between
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.raw.zone import clean_stale, fetch_month
 from police_assets.source import client, remote_zip
+from police_assets.source.client import SourceError
 from police_assets.source.remote_zip import ArchiveError
 from police_assets.source.resource import DataPoliceUk
 
@@ -59,9 +60,19 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
     fetched = []
     try:
         for i, month in enumerate(months, 1):
-            archive_name = archive_month_for(month, latest)
+            archive_name = api.archive_for(month, latest)
             if archive_name not in archives:
-                archives[archive_name] = police.open_archive(archive_name, storage.raw_dir / ".spool", session)
+                try:
+                    archives[archive_name] = police.open_archive(archive_name, storage.raw_dir / ".spool", session)
+                except ArchiveError as exc:
+                    if "not found" not in str(exc):
+                        raise
+                    raise Failure(
+                        f"no archive holds {month} on {police.base_url}: {exc}. An archive holds the 36 months ending "
+                        f"at its own month, and the source keeps only some of them; point DATA_POLICE_UK_URL at a "
+                        f"folder of archives kept from earlier downloads that holds {month} (file:///path/to/folder, "
+                        "docs/running.md)"
+                    ) from exc
                 for note in archives[archive_name].stats.notes:
                     context.log.warning(note)
             raw = fetch_month(
@@ -76,7 +87,7 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
                 f"[{i}/{len(months)}] raw {month}: {len(raw.members)} files, {raw.bytes_on_disk / 1e6:.1f} MB "
                 f"from {raw.archive} ({raw.bytes_fetched / 1e6:.1f} MB fetched in {raw.requests} requests)"
             )
-    except ArchiveError as exc:
+    except (ArchiveError, SourceError) as exc:
         raise Failure(str(exc)) from exc
     finally:
         for a in archives.values():

@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from police_assets import __version__
-from police_assets.core.months import InvalidMonth, parse_month
+from police_assets.core.months import InvalidMonth, archive_month_for, parse_month
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,10 @@ class PoliceApi:
                 raise SourceError(f"crimes-street-dates: {month}'s stop-and-search is not a list: {forces!r:.100}")
             out.append(StreetDate(month, [str(f) for f in forces]))
         return sorted(out, key=lambda d: d.month, reverse=True)
+
+    def archive_for(self, month: str, latest: str) -> str:
+        """The archive to read ``month`` from: the newest one that holds it (``core.months.archive_month_for``)."""
+        return archive_month_for(month, latest)
 
     def latest_month(self) -> str:
         dates = self.crimes_street_dates()

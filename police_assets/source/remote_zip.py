@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import requests
 
@@ -366,10 +367,17 @@ class RemoteArchive:
         self.url = url
         self.stats = FetchStats()
         self._spool: str | None = None
-        try:
-            self._file: io.IOBase = HttpRangeFile(session, url, timeout, self.stats)
-        except RangeNotSupported as exc:
-            self._file = self._download_whole(exc.response, spool_dir)
+        if url.startswith("file://"):  # an archive on disk (source.local): the same zip reading, no HTTP
+            path = unquote(urlparse(url).path)
+            try:
+                self._file: io.IOBase = open(path, "rb")
+            except OSError as exc:
+                raise ArchiveError(f"archive not found: {path} ({exc.strerror})") from exc
+        else:
+            try:
+                self._file = HttpRangeFile(session, url, timeout, self.stats)
+            except RangeNotSupported as exc:
+                self._file = self._download_whole(exc.response, spool_dir)
         try:
             # No BufferedReader: it would read ahead past the planned spans and cost bytes.
             self._zip = zipfile.ZipFile(self._file)

@@ -1,5 +1,7 @@
 """The release sensor against the fake data.police.uk, tick by tick, and two releases end to end."""
 
+import json
+
 import duckdb
 import pytest
 from dagster import DagsterInstance, SensorResult, build_sensor_context
@@ -236,3 +238,49 @@ def test_a_malformed_months_answer_skips_the_tick_and_loses_nothing(harness, ans
     assert not result.run_requests and "crimes-street-dates" in result.skip_reason.skip_message
     path.write_text(good)
     assert [months_of(r) for r in harness.tick().run_requests] == [["2024-02", "2024-03"]]
+
+
+def _january(con):
+    return (
+        con.execute(
+            "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly WHERE crime_month = '2024-01-01'"
+        ).fetchall(),
+        con.execute(
+            "SELECT force_id, dataset_name, coverage_status FROM marts.fct_force_month_coverage "
+            "WHERE file_month = '2024-01-01' ORDER BY ALL"
+        ).fetchall(),
+    )
+
+
+def test_a_month_that_ages_out_of_the_source_stays_loaded_published_and_on_the_dashboards(tmp_path, monkeypatch):
+    """data.police.uk keeps 36 months: the next archive no longer holds the oldest. Here archives hold 3."""
+    site = tmp_path / "site"
+    publish(site, "2024-03", 3, "2024-05-02")
+    with FakePoliceServer(site) as server:
+        live = Harness(site, server, PoliceStorage(data_dir=str(tmp_path / "live")))
+        monkeypatch.setenv("POLICE_WAREHOUSE", str(live.storage.warehouse))
+        [first] = live.tick().run_requests
+        assert months_of(first) == ["2024-01", "2024-02", "2024-03"]
+        assert live.run(first, assets=all_assets).success
+        with duckdb.connect(str(live.storage.published_dir / "serving.duckdb"), read_only=True) as con:
+            january_before = _january(con)
+
+        publish(site, "2024-04", 3, "2024-06-02")  # 2024-02..2024-04: January aged out of the source
+        [second] = live.tick().run_requests
+        assert months_of(second) == ["2024-04"]  # nothing asked for January, nothing flagged
+        assert live.run(second, assets=all_assets).success
+
+    with duckdb.connect(str(live.storage.published_dir / "serving.duckdb"), read_only=True) as con:
+        months = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM marts.agg_street_crimes_monthly ORDER BY 1"
+            ).fetchall()
+        ]
+        january_after = _january(con)
+    assert months == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert january_after == january_before  # the same crimes, the same coverage: no gap flagged for it
+    manifest = json.loads((live.storage.published_dir / "manifest.json").read_text())
+    assert manifest["months"][0] == "2024-01"
+    html = (live.storage.published_dir / "site" / "index.html").read_text()
+    assert "2024-01 to 2024-04" in html  # the dashboards keep showing the month the source dropped
