@@ -179,17 +179,29 @@ def police_dbt_assets(
 ):
     keys = context.partition_keys
     storage.export_env()
+    # dbt-duckdb retries a file it cannot open (seconds each, for every model): a missing folder must not be why
+    storage.warehouse.parent.mkdir(parents=True, exist_ok=True)
     args = dbt_build_args(keys[0], keys[-1], config.full_refresh)
     context.log.info(f"dbt {' '.join(args)}")
     # The materialisations are held until dbt has finished, then given each table's columns with their types
     # and its row count, read through one read-only connection: while dbt runs it holds the file, and a second
-    # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock.
-    events = list(dbt.cli(args, context=context).stream())
-    with storage.connect_warehouse(read_only=True) as con:
-        tables = warehouse_catalogue(con)
+    # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock. When dbt fails, what it
+    # did build is still reported (as it is without the hold), then the failure is raised.
+    events, failure = [], None
+    try:
+        for event in dbt.cli(args, context=context).stream():
+            events.append(event)
+    except Exception as exc:
+        failure = exc
+    tables = {}
+    if events:
+        with storage.connect_warehouse(read_only=True) as con:
+            tables = warehouse_catalogue(con)
     for event in events:
         if isinstance(event, Output) and (found := tables.get(_relation(event))):
             event = event.with_metadata({**event.metadata, **found})
         yield event
+    if failure is not None:
+        raise failure
     if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):
         context.log.info(f"removed {pruned} old dbt run folder(s) from dbt/target")

@@ -44,3 +44,22 @@ def test_prune_run_targets_keeps_the_newest(tmp_path):
         "police_dbt_assets-0000006-abc",
         "police_dbt_assets-0000007-abc",
     ]
+
+
+def test_when_dbt_fails_what_it_built_is_still_reported_with_its_catalogue(tmp_path, monkeypatch):
+    """The dbt step holds its materialisations until dbt exits (to add column types and row counts): a dbt
+    that fails partway must still report what it built before the step fails."""
+    from police_assets.core.storage import PoliceStorage
+    from police_assets.transform.assets import police_dbt_assets
+    from tests.helpers import materialize_months
+
+    storage = PoliceStorage(data_dir=str(tmp_path / "data"))  # no landing tables: staging cannot be built
+    monkeypatch.setenv("POLICE_WAREHOUSE", str(storage.warehouse))
+    result = materialize_months([police_dbt_assets], "2024-01", storage=storage, raise_on_error=False)
+    assert not result.success
+    built = {
+        tuple(e.asset_key.path): e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert ("reference", "crime_types") in built and ("staging", "stg_police__street_crimes") not in built
+    assert built[("reference", "crime_types")]["table_row_count"].value > 10  # the seed's rows, counted after dbt
