@@ -1,6 +1,7 @@
 """The small pure helpers around dbt: the month window passed as vars, the argv, target housekeeping."""
 
 import json
+import re
 
 import pytest
 
@@ -63,3 +64,23 @@ def test_when_dbt_fails_what_it_built_is_still_reported_with_its_catalogue(tmp_p
     }
     assert ("reference", "crime_types") in built and ("staging", "stg_police__street_crimes") not in built
     assert built[("reference", "crime_types")]["table_row_count"].value > 10  # the seed's rows, counted after dbt
+
+
+def test_the_dbt_project_names_datasets_as_the_dataset_spec_table_does():
+    """The coverage mart labels each dataset's record counts with its file suffix, and staging accepts only
+    those: both must be the spec table's suffixes, or a dataset's records would never meet its force files."""
+    from police_assets.core.datasets import DATASETS
+    from police_assets.transform.project import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    suffixes = sorted(spec.file_suffix for spec in DATASETS)
+    accepted = [
+        node["test_metadata"]["kwargs"]["values"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and node.get("attached_node") == "model.police.stg_police__force_files"
+        and (node.get("test_metadata") or {}).get("name") == "accepted_values"
+    ]
+    assert [sorted(values) for values in accepted] == [suffixes]
+    coverage = manifest["nodes"]["model.police.fct_force_month_coverage"]["raw_code"]
+    assert sorted(set(re.findall(r"'([a-z-]+)' as dataset_name", coverage))) == suffixes
