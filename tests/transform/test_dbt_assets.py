@@ -84,3 +84,20 @@ def test_the_dbt_project_names_datasets_as_the_dataset_spec_table_does():
     assert [sorted(values) for values in accepted] == [suffixes]
     coverage = manifest["nodes"]["model.police.fct_force_month_coverage"]["raw_code"]
     assert sorted(set(re.findall(r"'([a-z-]+)' as dataset_name", coverage))) == suffixes
+
+
+def test_every_dbt_check_and_asset_says_what_it_is_and_who_owns_it():
+    from police_assets.transform.assets import police_dbt_assets
+
+    specs = list(police_dbt_assets.check_specs)
+    assert len(specs) > 50 and all(spec.description for spec in specs)  # never "No description provided"
+    by_name = {spec.name: spec.description for spec in specs}
+    assert (
+        by_name["unique_int_outcomes_outcome_key"]
+        == "dbt test: no value of int_outcomes.outcome_key repeats (one row per key)."
+    )
+    assert (
+        "exists in int_forces.force_id"
+        in by_name["relationships_int_street_crimes_force_id__force_id__ref_int_forces_"]
+    )
+    assert all(spec.owners == ["team:police-data-platform"] for spec in police_dbt_assets.specs)
