@@ -30,7 +30,10 @@ SAMPLE_MARKER = "GENERATED-SAMPLE-DATA.json"
 # there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
 WAREHOUSE_POOL = "duckdb"
 
-LOCK_RETRIES = 8  # 0.1 s doubling: about 25 s of waiting for another process's lock before failing
+# While another process holds the file: retry LOCK_RETRIES times, the wait doubling from LOCK_FIRST_WAIT (seconds),
+# so a run gives the holder LOCK_FIRST_WAIT * (2**LOCK_RETRIES - 1) seconds in all before it fails.
+LOCK_RETRIES = 8
+LOCK_FIRST_WAIT = 0.1
 
 
 class WarehouseLocked(RuntimeError):
@@ -41,12 +44,12 @@ class WarehouseLocked(RuntimeError):
 def connect(path: str | Path, read_only: bool = False, readers_use: Path | None = None):
     """A DuckDB connection that is always closed, retried while another process holds the file lock.
 
-    After about 25 s of a lock held elsewhere it fails with :class:`WarehouseLocked`, which says which file and
-    which process, and what readers should open instead (``readers_use``). Why not
+    When the lock is still held after the last retry it fails with :class:`WarehouseLocked`, which says which
+    file and which process, and what readers should open instead (``readers_use``). Why not
     ``DuckDBResource.get_connection``: it does not close its connection when the body raises, so a failed load
     keeps the file locked until garbage collection and the next writer (dbt) fails.
     """
-    delay, waited = 0.1, 0.0
+    delay, waited = LOCK_FIRST_WAIT, 0.0
     for attempt in range(LOCK_RETRIES + 1):
         try:
             con = duckdb.connect(str(path), read_only=read_only)

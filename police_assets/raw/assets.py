@@ -5,7 +5,7 @@ import time
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
 from police_assets.core import months
-from police_assets.core.metadata import OWNERS, code_version, markdown_table, run_metadata
+from police_assets.core.metadata import OWNERS, code_version, markdown_table, per_partition, run_metadata
 from police_assets.core.months import months_between
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
@@ -93,18 +93,20 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
         for a in archives.values():
             a.close()
 
-    for r in fetched:
-        context.add_asset_metadata(
-            {
+    per_partition(
+        context,
+        {
+            r.month: {
                 "files": len(r.members),
                 "bytes_on_disk": r.bytes_on_disk,
                 "bytes_fetched": r.bytes_fetched,
                 "requests": r.requests,
                 "archive": r.archive,
                 "full_download": r.full_download,
-            },
-            partition_key=r.month,
-        )
+            }
+            for r in fetched
+        },
+    )
     total_fetched = sum(a.stats.bytes_fetched for a in archives.values())
     compressed = sum(m["compressed_size"] for r in fetched for m in r.members)
     yield MaterializeResult(

@@ -108,11 +108,12 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(n, 1000) / 1e3:.0f} kB"
 
 
-def write_downloads(published_dir: Path, manifest: dict, folder: Path) -> list[dict]:
-    """The snapshot's tables as downloads inside the site folder (so any static host serves them): each Parquet
-    file hard-linked to the snapshot's own (no second copy on disk; copied only across file systems), and a CSV
-    of each table small enough for a spreadsheet. Returns what the Data page lists."""
-    marts = snapshot_dir(published_dir) / "marts"
+def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
+    """The tables of ``snapshot`` (a resolved snapshot folder) as downloads inside the site folder (so any static
+    host serves them): each Parquet file hard-linked to the snapshot's own (no second copy on disk; copied only
+    across file systems), and a CSV of each table small enough for a spreadsheet. Returns what the Data page
+    lists."""
+    marts = snapshot / "marts"
     folder.mkdir(parents=True, exist_ok=True)
     sweep(folder)
     tables = []
@@ -176,9 +177,12 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep(out_dir)
     env = _environment()
-    manifest = read_manifest(published_dir)
+    # Resolved once: the manifest, the marts and the downloads all come from the same snapshot, even if a
+    # publish swaps in a new one while the pages are rendered.
+    snapshot = snapshot_dir(published_dir)
+    manifest = read_manifest(snapshot)
     months = manifest["months"]
-    con = open_published(published_dir)
+    con = open_published(snapshot)
     try:
         pages = [build(con, manifest["labels"]["unknown"]) for build in PAGE_BUILDERS]
         crimes, asb = con.execute(
@@ -217,7 +221,7 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
             **common, slug="index", title="Overview", description="UK police open data dashboards", totals=totals
         ),
     )
-    tables = write_downloads(published_dir, manifest, out_dir / "data")
+    tables = write_downloads(snapshot, manifest, out_dir / "data")
     written["data.html"] = _write(
         out_dir / "data.html",
         env.get_template("data.html.j2").render(

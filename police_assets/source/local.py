@@ -25,10 +25,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from police_assets.core.datasets import STOP_AND_SEARCH, dataset_for_member
-from police_assets.core.months import InvalidMonth, add_months, months_between, parse_month
+from police_assets.core.months import ARCHIVE_SPAN_MONTHS, InvalidMonth, add_months, months_between, parse_month
 from police_assets.source.client import SourceError, StreetDate
-
-ARCHIVE_SPAN_MONTHS = 36
 
 
 def is_local(base_url: str) -> bool:

@@ -3,7 +3,6 @@
 import json
 import shutil
 from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.transform.project import dbt_project
+from police_assets.transform.project import dbt_project, manifest_nodes
 
 
 def dbt_month_vars(first_month: str, last_month: str) -> dict[str, str]:
@@ -95,12 +94,6 @@ def _relation(event: Output) -> tuple[str, str] | None:
     node = event.metadata.get("unique_id")
     props = manifest_nodes().get(node.value if node else None)
     return (props["schema"], props.get("alias") or props["name"]) if props else None
-
-
-@cache
-def manifest_nodes() -> dict[str, Mapping[str, Any]]:
-    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
-    return {**manifest["nodes"], **manifest.get("sources", {})}
 
 
 class PoliceDbtTranslator(DagsterDbtTranslator):

@@ -19,10 +19,17 @@ def dbt_var(name: str):
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][name]
 
 
+@cache
+def manifest_nodes() -> dict[str, dict]:
+    """The dbt manifest's models, seeds, tests and sources by unique id, read once per process (the manifest
+    this process's dbt assets were built from)."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return {**manifest["nodes"], **manifest.get("sources", {})}
+
+
 def model_docs(schema: str) -> dict[str, dict]:
     """The dbt descriptions of the models in ``schema`` (from the manifest): ``{model: {"description": ...,
     "columns": {column: description}}}``. The one source of the data dictionary wherever it is shown."""
-    manifest = json.loads(dbt_project.manifest_path.read_text())
     return {
         node.get("alias") or node["name"]: {
             "description": " ".join((node.get("description") or "").split()),
@@ -30,6 +37,6 @@ def model_docs(schema: str) -> dict[str, dict]:
                 name: " ".join((col.get("description") or "").split()) for name, col in node["columns"].items()
             },
         }
-        for node in manifest["nodes"].values()
+        for node in manifest_nodes().values()
         if node["resource_type"] == "model" and node.get("schema") == schema
     }

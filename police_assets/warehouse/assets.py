@@ -20,6 +20,7 @@ from police_assets.core.metadata import (
     code_version,
     column_schema,
     markdown_table,
+    per_partition,
     preview,
     run_metadata,
     stage_results,
@@ -146,20 +147,19 @@ def force_files(context: AssetExecutionContext, storage: PoliceStorage) -> Mater
     started = time.monotonic()
     months = context.partition_keys
     missing: dict[str, list[tuple]] = {}
+    by_month: dict[str, dict] = {}
     with storage.connect_warehouse() as con:
         for month in months:
             raw = read_manifest(storage.raw_dir, month)
             rows = force_file_rows(raw)
             load = load_force_files(con, month, rows, raw.archive)
             missing[month] = [(month, r[0], r[2]) for r in rows if not r[3]]
-            context.add_asset_metadata(
-                {
-                    "dagster/row_count": load.rows,
-                    "force_months_without_file": len(missing[month]),
-                    "without_file": markdown_table(["month", "force", "dataset"], missing[month][:30]),
-                },
-                partition_key=month,
-            )
+            by_month[month] = {
+                "dagster/row_count": load.rows,
+                "force_months_without_file": len(missing[month]),
+                "without_file": markdown_table(["month", "force", "dataset"], missing[month][:30]),
+            }
+    per_partition(context, by_month)
     context.log.info(
         f"{FORCE_FILES}: {len(months)} month(s), {sum(len(m) for m in missing.values())} force-month-datasets "
         "without a file"

@@ -157,7 +157,7 @@ def next_release(storage: PoliceStorage | None = None, scale: int = SCALE) -> in
     newest = max(d["date"] for d in json.loads(dates.read_text()))
     latest = add_months(newest, 1)
     revised = add_months(newest, -1)
-    months = months_between_inclusive(LATEST, MONTHS, latest)
+    months = month_range(Release(latest=LATEST, months=MONTHS).month_list[0], latest)  # the demo's every month
     # every revision so far, so that later releases keep them (a revised file stays revised)
     kept = site / "demo-revisions.json"
     revisions = {tuple(k.split("/")): v for k, v in json.loads(kept.read_text()).items()} if kept.is_file() else {}
@@ -177,11 +177,6 @@ def next_release(storage: PoliceStorage | None = None, scale: int = SCALE) -> in
         "(Automation -> data_police_uk_release_sensor), the sensor requests a run for each within a minute."
     )
     return 0
-
-
-def months_between_inclusive(first_latest: str, first_count: int, latest: str) -> list[str]:
-    """Every month from the demo's first month to ``latest`` (the demo's archives keep all of them)."""
-    return month_range(add_months(first_latest, -(first_count - 1)), latest)
 
 
 def main(argv: list[str] | None = None) -> int:
