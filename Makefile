@@ -10,7 +10,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup test test-reliability lint demo demo-release dev docs bench clean browser site serve
+.PHONY: setup test test-reliability lint demo demo-release dev docs bench clean browser postgres site serve
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -28,12 +28,15 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	@touch $@
 
 # Two workers (the CI machine has 2 cores), one module per worker at a time so module fixtures (the realism
-# load, the fake sites) are built once: 131 s against 285 s in one process. Tests never share files or ports.
-# The dashboard tests need Chromium: installed here when this user may (root, or sudo without a password);
-# otherwise they are skipped with the reason, except under CI (`CI` set), where .ci/run installs it first.
+# load, the fake sites) are built once. Modules go out in the order tests/conftest.py gives (longest first), not
+# xdist's (most tests first). Tests never share files or ports.
+# The dashboard tests need Chromium, the deployment tests PostgreSQL: installed here when this user may (root, or
+# sudo without a password); otherwise they are skipped with the reason, except under CI (`CI` set), where
+# .ci/run installs both first.
 test: setup
 	-@$(MAKE) --no-print-directory browser
-	$(BIN)/python -m pytest -n 2 --dist loadscope
+	-@$(MAKE) --no-print-directory postgres
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 # The bad day (docs/guarantees.md): the CLI killed at each stage, two runs at once, a reader throughout. Slow
 # (real subprocess runs, about 15 s each), so apart from `make test`; .ci/run runs both.
@@ -53,6 +56,14 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version 2>/dev/null
+
+# Debian's PostgreSQL for the deployment tests (tests/deploy, tests/publish/test_postgres.py). Only its programs
+# are used: each test module starts a throwaway cluster on a free port and deletes it (tools/police_dev/postgres.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null | head -1
 
 # Re-render the dashboards from the published snapshot (the publish/site asset does this in every run).
 site: setup

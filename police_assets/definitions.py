@@ -10,10 +10,11 @@ from pathlib import Path
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from police_assets.automation.sensors import build_monthly_schedule, build_release_sensor
+from police_assets.core import config
 from police_assets.core.runs import wait_for_slots_without_spinning
 from police_assets.core.storage import PoliceStorage
 from police_assets.lake.assets import lake_assets
-from police_assets.publish.assets import marts_snapshot
+from police_assets.publish.assets import marts_postgres, marts_snapshot
 from police_assets.raw.assets import archive_month
 from police_assets.site.assets import site
 from police_assets.source.resource import DataPoliceUk
@@ -35,6 +36,8 @@ storage = PoliceStorage.from_env()
 storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets
 
 all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets, marts_snapshot, site]
+if config.marts_postgres_url():  # the marts for BI tools, only where a PostgreSQL is configured (docs/operations.md)
+    all_assets.append(marts_postgres)
 
 police_pipeline = define_asset_job(
     "police_pipeline",

@@ -49,6 +49,25 @@ from police_dev.fake.server import FakePoliceServer  # noqa: E402
 
 SMALL = dict(scale=900, seed=7)
 
+# `make test` hands whole modules to its two workers in this order (--no-loadscope-reorder), two each to start
+# with, then one to whichever is free: the longest first, so none is left running alone at the end, and a light
+# one third, so the worker with the daemon test (minutes of real runs) does not also start with a heavy one.
+SLOW_FIRST = (
+    "tests/deploy/test_daemon.py",
+    "tests/transform/test_marts.py",
+    "tests/docs/test_docs.py",
+    "tests/automation/test_sensor.py",
+    "tests/realism/test_realism.py",
+    "tests/site/test_site.py",
+    "tests/pipeline/test_pipeline.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(
+        key=lambda item: next((i for i, m in enumerate(SLOW_FIRST) if item.nodeid.startswith(m)), len(SLOW_FIRST))
+    )
+
 
 @pytest.fixture(scope="session")
 def fake_site(tmp_path_factory) -> Path:
@@ -79,3 +98,18 @@ def police(fake_server):
     from tests.helpers import fast_police
 
     return fast_police(fake_server)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL cluster (police_dev.postgres) for one test module. Skipped with the reason where
+    PostgreSQL is not installed, except under CI (``CI`` set), where .ci/run installs it first."""
+    from police_dev.postgres import ThrowawayPostgres, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install Debian's postgresql (make postgres): {reason}")
+        pytest.skip(reason)
+    with ThrowawayPostgres() as pg:
+        yield pg

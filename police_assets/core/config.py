@@ -9,6 +9,9 @@
 | ``POLICE_REQUESTS_BURST`` | ``10`` | requests that may start at once under that limit (data.police.uk allows 30) |
 | ``POLICE_START_MONTH`` | oldest month of the newest archive | the oldest month the release sensor keeps loaded |
 | ``POLICE_SENSOR_INTERVAL_SECONDS`` | ``3600`` | how often the release sensor asks data.police.uk (the demo: 30) |
+| ``POLICE_MARTS_POSTGRES_URL`` | unset | a PostgreSQL URL: when set, every publish also loads the marts there |
+| ``POLICE_MARTS_POSTGRES_SCHEMA`` | ``police`` | the schema BI users read |
+| ``POLICE_MARTS_POSTGRES_READER`` | ``police_reader`` | the role given read-only access to that schema |
 """
 
 from __future__ import annotations
@@ -45,3 +48,16 @@ def requests_burst() -> int:
 
 def sensor_interval_seconds() -> int:
     return int(os.environ.get("POLICE_SENSOR_INTERVAL_SECONDS") or 3600)
+
+
+def marts_postgres_url() -> str | None:
+    """Where the marts are loaded for BI tools (publish/marts_postgres), or None: that asset is then absent."""
+    return os.environ.get("POLICE_MARTS_POSTGRES_URL") or None
+
+
+def marts_postgres_schema() -> str:
+    return os.environ.get("POLICE_MARTS_POSTGRES_SCHEMA") or "police"
+
+
+def marts_postgres_reader() -> str:
+    return os.environ.get("POLICE_MARTS_POSTGRES_READER") or "police_reader"

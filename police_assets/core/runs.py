@@ -3,11 +3,12 @@
 Every warehouse writer takes the pool's one slot. A run killed mid-step (SIGKILL, out of memory, a reboot)
 never gives it back and stays STARTED, so every later run would wait for that slot forever. Two answers:
 
-* under the daemon (``make dev``, a deployment), Dagster's run monitoring (``dagster_home/dagster.yaml``)
-  marks dead runs failed and frees their slots;
-* a run started from the CLI has no daemon watching it, so every run, when it starts, tags itself with its
-  host and process id (:func:`register_run`) and fails the runs of this host whose process is gone, freeing
-  their slots (:func:`reap_dead_runs`), before any of its steps asks for a slot.
+* every run, when it starts, tags itself with its host and process id (:func:`register_run`) and fails the
+  runs of this host whose process is gone, freeing their slots (:func:`reap_dead_runs`), before any of its
+  steps asks for a slot. This is what catches a run killed outright, from the CLI or under the daemon: the
+  daemon's default run launcher offers Dagster's run monitoring no worker health check;
+* under the daemon (``make dev``, a deployment), run monitoring (``dagster.yaml``) also frees the slots of
+  runs that ended, 5 minutes after.
 
 A step that does wait for the slot says which run holds it, and sleeps between checks rather than spinning
 (:func:`wait_for_slots_without_spinning`).

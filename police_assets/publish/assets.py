@@ -2,13 +2,19 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
+from police_assets.core import config
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts
+from police_assets.publish.postgres import load_marts
+from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts, snapshot_dir
 from police_assets.raw.zone import provenance
 from police_assets.transform.assets import police_dbt_assets
 from police_assets.transform.project import dbt_var, model_docs
+
+# One load into PostgreSQL at a time (two would both build the loading schema); a pool of its own, so it never
+# waits for the warehouse.
+POSTGRES_POOL = "postgres"
 
 
 def publish(con, storage: PoliceStorage) -> PublishResult:
@@ -60,6 +66,47 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
             "data_months": months_metadata(result.months),
             "serving_file": MetadataValue.path(str(result.serving)),
             "snapshot": MetadataValue.path(str(result.snapshot)),
+            "rows": markdown_table(["table", "rows"], sorted(result.tables.items())),
+            "duration_s": round(result.seconds, 2),
+        }
+    )
+
+
+@asset(
+    key=AssetKey(["publish", "marts_postgres"]),
+    deps=[marts_snapshot],
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=POSTGRES_POOL,
+    group_name="publish",
+    owners=OWNERS,
+    code_version=code_version(__file__),
+    kinds={"postgres"},
+    description=(
+        "The published marts in PostgreSQL for BI tools (Metabase, Superset, Power BI): present only when "
+        "`POLICE_MARTS_POSTGRES_URL` is set. Every table of the snapshot, with the same rows (checked) and the dbt "
+        "descriptions as comments, loaded into a new schema and swapped in with the old one in one transaction, "
+        "so BI users never see a half-loaded table. `POLICE_MARTS_POSTGRES_READER` (default `police_reader`) "
+        "may read, never write. See docs/operations.md."
+    ),
+)
+def marts_postgres(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
+    url = config.marts_postgres_url()
+    if not url:
+        raise RuntimeError("POLICE_MARTS_POSTGRES_URL is not set: this asset has nowhere to load the marts")
+    result = load_marts(
+        snapshot_dir(storage.published_dir),
+        url,
+        schema=config.marts_postgres_schema(),
+        reader_role=config.marts_postgres_reader(),
+        log=context.log.info,
+    )
+    context.log.info(f"snapshot {result.snapshot} served from schema {result.schema} in {result.seconds:.1f}s")
+    return MaterializeResult(
+        metadata={
+            "schema": result.schema,
+            "snapshot": result.snapshot,
+            "tables": len(result.tables),
             "rows": markdown_table(["table", "rows"], sorted(result.tables.items())),
             "duration_s": round(result.seconds, 2),
         }

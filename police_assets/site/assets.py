@@ -21,7 +21,7 @@ from police_assets.site.render import render_site
     description=(
         "The public dashboards: `published/site/`, one self-contained HTML page each for reported crime, "
         "outcomes, stop and search and coverage, plus an index (months, release, licence, definitions). Charts "
-        "are Vega-Altair specs in `police_assets/site/pages.py`; data, script and the Vega bundle are inlined, "
+        "are Vega-Altair specs in `police_assets/site/pages/`; data, script and the Vega bundle are inlined, "
         "so the folder opens from file:// or any static host. Reads only the published snapshot, never the "
         "live warehouse, so it needs no warehouse slot. Covers every published month, whichever months the run "
         "loaded."

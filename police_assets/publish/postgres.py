@@ -1,0 +1,183 @@
+"""The published marts in PostgreSQL, for BI tools (Metabase, Superset, Power BI) that want a SQL server.
+
+Optional: only when ``POLICE_MARTS_POSTGRES_URL`` is set (:func:`police_assets.core.config.marts_postgres_url`).
+Reads one published snapshot (``serving.duckdb`` and its ``manifest.json``), never the live warehouse.
+
+What must stay true:
+
+- **One transaction.** The new tables are built in a loading schema, counted against the snapshot, then the
+  loading schema is renamed over the served one and the old one dropped, and only then committed. A BI user sees
+  the previous snapshot or the new one, never a mix or a half-loaded table; a failure or a killed process rolls
+  everything back (PostgreSQL DDL is transactional), leaving the served schema as it was.
+- **Readers cannot write.** The reader role gets USAGE on the schema and SELECT on its tables, nothing else;
+  grants are made in the loading schema, so they arrive with the swap.
+- **Same tables, same counts, same documentation** as ``serving.duckdb``: every table, its rows (checked before
+  the swap), and the dbt descriptions as table and column comments.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg2 import sql
+
+from police_assets.publish.snapshot import MARTS_SCHEMA
+
+BATCH_ROWS = 200_000  # rows per COPY chunk: memory stays bounded whatever the table's size
+PROGRESS_EVERY = 2_000_000  # rows between progress lines in the run's log
+SNAPSHOT_TABLE = "_snapshot"  # one row: which publish the schema holds
+
+# DuckDB type -> PostgreSQL type. A type not listed fails the load with its name (add it here).
+_TYPES = {
+    "VARCHAR": "text",
+    "BOOLEAN": "boolean",
+    "TINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric",
+    "UTINYINT": "smallint",
+    "USMALLINT": "integer",
+    "UINTEGER": "bigint",
+    "UBIGINT": "numeric",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+@dataclass
+class PostgresResult:
+    schema: str
+    tables: dict[str, int]  # table -> rows
+    snapshot: str
+    seconds: float
+
+
+def pg_type(duckdb_type: str) -> str:
+    if duckdb_type.startswith("DECIMAL"):
+        return duckdb_type.replace("DECIMAL", "numeric")
+    try:
+        return _TYPES[duckdb_type]
+    except KeyError:
+        raise ValueError(f"no PostgreSQL type for DuckDB type {duckdb_type} (add it to publish/postgres.py)") from None
+
+
+def libpq_url(url: str) -> str:
+    """``url`` as libpq takes it: SQLAlchemy's ``postgresql+psycopg2://`` (the form Dagster's storage needs,
+    docs/operations.md) works here too."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}{sep}{rest}"
+
+
+def _copy_table(
+    duck: duckdb.DuckDBPyConnection, cur, source: str, target: sql.Composable, progress: Callable[[int], None]
+) -> None:
+    """Stream ``source`` (DuckDB) into ``target`` (PostgreSQL) as CSV chunks: nulls unquoted-empty, strings
+    quoted, so an empty string stays an empty string and a null stays null. ``progress(rows)`` every
+    ``PROGRESS_EVERY`` rows, for the big tables' minutes."""
+    reader = duck.sql(f"SELECT * FROM {source}").to_arrow_reader(BATCH_ROWS)
+    options = pacsv.WriteOptions(include_header=False)
+    statement = sql.SQL("COPY {} FROM STDIN WITH (FORMAT csv)").format(target)
+    copied = 0
+    for batch in reader:  # one COPY per batch, all in the load's transaction
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(batch, sink, options)
+        cur.copy_expert(statement, pa.BufferReader(sink.getvalue()))
+        if (copied + batch.num_rows) // PROGRESS_EVERY > copied // PROGRESS_EVERY:
+            progress(copied + batch.num_rows)
+        copied += batch.num_rows
+
+
+def load_marts(
+    snapshot: Path,
+    url: str,
+    *,
+    schema: str = "police",
+    reader_role: str = "police_reader",
+    log: Callable[[str], None] = lambda message: None,
+) -> PostgresResult:
+    """Load every table of the published ``snapshot`` folder into ``schema`` at ``url``, swapped in atomically."""
+    started = time.monotonic()
+    snapshot = Path(snapshot)
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    rows: dict[str, int] = {}
+    conn = psycopg2.connect(libpq_url(url))
+    try:
+        # one transaction: committed when the block ends, rolled back on any error (or by the server when this
+        # process dies)
+        with duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True) as duck, conn, conn.cursor() as cur:
+            _load(duck, cur, manifest, schema, reader_role, rows, log)
+    finally:
+        conn.close()
+    return PostgresResult(schema, rows, manifest["snapshot"], time.monotonic() - started)
+
+
+def _load(duck, cur, manifest: dict, schema: str, reader_role: str, rows: dict, log) -> None:
+    """The whole load on ``cur``, inside the caller's transaction; ``rows`` filled in as tables load."""
+    served, loading, old = (
+        sql.Identifier(schema),
+        sql.Identifier(f"{schema}__loading"),
+        sql.Identifier(f"{schema}__old"),
+    )
+    reader = sql.Identifier(reader_role)
+    if not _one(cur, "SELECT 1 FROM pg_roles WHERE rolname = %s", [reader_role]):
+        cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(reader))
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(loading))
+    cur.execute(sql.SQL("CREATE SCHEMA {}").format(loading))
+    for table, expected in manifest["tables"].items():
+        columns = duck.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [MARTS_SCHEMA, table],
+        ).fetchall()
+        target = sql.Identifier(f"{schema}__loading", table)
+        definition = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(pg_type(t))) for c, t in columns
+        )
+        cur.execute(sql.SQL("CREATE TABLE {} ({})").format(target, definition))
+        _copy_table(duck, cur, f'{MARTS_SCHEMA}."{table}"', target, lambda n, t=table: log(f"{t}: {n:,} rows so far"))
+        rows[table] = _one(cur, sql.SQL("SELECT count(*) FROM {}").format(target))[0]
+        if rows[table] != expected:
+            raise RuntimeError(
+                f"{table}: {rows[table]:,} rows reached PostgreSQL, the snapshot has {expected:,}; nothing was swapped in"
+            )
+        docs = manifest.get("catalogue", {}).get(table, {})
+        if docs.get("description"):
+            cur.execute(sql.SQL("COMMENT ON TABLE {} IS %s").format(target), [docs["description"]])
+        for name, _kind, text in docs.get("columns", []):
+            if text:
+                column = sql.Identifier(f"{schema}__loading", table, name)
+                cur.execute(sql.SQL("COMMENT ON COLUMN {} IS %s").format(column), [text])
+        log(f"{table}: {rows[table]:,} rows")
+    months = manifest["months"] or [None]
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE {} AS SELECT %s::text AS snapshot, %s::timestamptz AS published_at, "
+            "%s::text AS first_month, %s::text AS last_month, %s::boolean AS generated_data"
+        ).format(sql.Identifier(f"{schema}__loading", SNAPSHOT_TABLE)),
+        [manifest["snapshot"], manifest["published_at"], months[0], months[-1], bool(manifest.get("generated"))],
+    )
+    cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(loading, reader))
+    cur.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(loading, reader))
+    # the swap: readers see the old schema until this transaction commits, then the new one
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+    if _one(cur, "SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]):
+        cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(served, old))
+    cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(loading, served))
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+
+
+def _one(cur, query, params=None):
+    cur.execute(query, params)
+    return cur.fetchone()

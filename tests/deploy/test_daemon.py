@@ -1,0 +1,213 @@
+"""The team deployment end to end (deploy/, docs/operations.md): PostgreSQL instance storage, the real
+``dagster-daemon`` with the queued run coordinator, the release sensor turned on with the CLI an operator uses,
+a fake data.police.uk publishing releases, and the marts served from PostgreSQL. Nothing is called directly:
+the daemon ticks the sensor, queues and launches the runs, as in production."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+from police_assets.automation.sensors import SENSOR_NAME
+from police_assets.core.months import month_range
+from police_assets.core.storage import PoliceStorage
+from police_assets.publish.snapshot import read_manifest
+from police_assets.raw.zone import read_manifest as read_raw_manifest
+from police_dev.fake.generate import Release, write_release
+from police_dev.fake.server import FakePoliceServer
+from police_dev.postgres import query
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SCALE = 900
+RUN_TIMEOUT = 240  # seconds for the daemon to tick, queue, launch and finish the runs of one release
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+
+class Service:
+    """The deployment under test: its environment, its daemon process, and a view of its instance."""
+
+    def __init__(self, root: Path, env: dict, site: Path):
+        self.root, self.env, self.site = root, env, site
+        self.daemon: subprocess.Popen | None = None
+        self.storage = PoliceStorage(data_dir=env["POLICE_DATA_DIR"])
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / args[0]), *args[1:]], env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def start_daemon(self) -> None:
+        log = open(self.root / "daemon.log", "a")  # noqa: SIM115 (closed with the process)
+        self.daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop_daemon(self, sig=signal.SIGTERM) -> None:
+        """Stop the daemon and everything it started (its code server, the runs it launched), as ``systemctl
+        stop`` does with the unit's control group."""
+        if self.daemon and self.daemon.poll() is None:
+            os.killpg(self.daemon.pid, sig)
+            try:
+                self.daemon.wait(60)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        self.daemon = None
+
+    def instance(self) -> DagsterInstance:
+        return DagsterInstance.from_config(self.env["DAGSTER_HOME"])
+
+    def runs(self):
+        with self.instance() as instance:
+            return instance.get_runs(filters=RunsFilter(tags={"dagster/sensor_name": SENSOR_NAME}))
+
+    def wait_for_runs(self, count: int, *, finished: bool = True, started: bool = False):
+        """The sensor's runs, once there are ``count`` of them and, with ``finished``, all have ended, or with
+        ``started``, one is executing."""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            runs = self.runs()
+            if started:
+                if any(r.status == DagsterRunStatus.STARTED for r in runs):
+                    return runs
+            elif len(runs) >= count and (not finished or all(r.status in FINISHED for r in runs)):
+                return runs
+            if time.monotonic() > deadline:
+                log = (self.root / "daemon.log").read_text()[-6000:]
+                pytest.fail(f"{len(runs)} runs ({[r.status for r in runs]}) after {RUN_TIMEOUT}s; daemon log:\n{log}")
+            assert self.daemon is None or self.daemon.poll() is None, "the daemon died"
+            time.sleep(1)
+
+    def publish(self, latest: str, months: int, revisions: dict | None = None) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        write_release(
+            self.site, Release(latest=latest, months=months, scale=SCALE, revisions=revisions, last_updated=stamp)
+        )
+
+
+def _create_database(url: str, name: str) -> None:
+    query(url, f"CREATE DATABASE {name}")
+
+
+@pytest.fixture(scope="module")
+def service(postgres, tmp_path_factory):
+    root = tmp_path_factory.mktemp("deployment")
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")  # the operator's file, unchanged
+    _create_database(postgres.url, "dagster")
+    _create_database(postgres.url, "police")
+    site = root / "site"
+    write_release(site, Release(latest="2024-02", months=2, scale=SCALE))
+    with FakePoliceServer(site) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICE_", "DAGSTER_", "PYTEST"))}
+        env.update(
+            DAGSTER_HOME=str(home),
+            DAGSTER_POSTGRES_URL=postgres.url_for("postgres", "dagster").replace(
+                "postgresql://", "postgresql+psycopg2://"
+            ),
+            POLICE_DATA_DIR=str(root / "data"),
+            POLICE_MARTS_POSTGRES_URL=postgres.url_for("postgres", "police"),
+            DATA_POLICE_UK_URL=server.url,
+            POLICE_SENSOR_INTERVAL_SECONDS="2",  # the one override: production ticks hourly
+        )
+        # DagsterInstance.from_config in this process reads the storage URL from the environment too
+        saved = os.environ.get("DAGSTER_POSTGRES_URL")
+        os.environ["DAGSTER_POSTGRES_URL"] = env["DAGSTER_POSTGRES_URL"]
+        svc = Service(root, env, site)
+        try:
+            yield svc
+        finally:
+            svc.stop_daemon()
+            if saved is None:
+                os.environ.pop("DAGSTER_POSTGRES_URL", None)
+            else:
+                os.environ["DAGSTER_POSTGRES_URL"] = saved
+
+
+def _range(run) -> tuple[str, str]:
+    return run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]
+
+
+def _postgres_counts(url: str) -> dict[str, int]:
+    tables = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'police' AND tablename <> '_snapshot'")
+    return {t: query(url, f'SELECT count(*) FROM police."{t}"')[0][0] for (t,) in tables}
+
+
+def _fetched_at(storage: PoliceStorage, month: str) -> str:
+    return read_raw_manifest(storage.raw_dir, month).fetched_at
+
+
+def test_the_daemon_runs_the_sensor_loads_releases_and_revisions_and_survives_a_restart(service):
+    # the operator's steps (docs/operations.md): sensor on with the CLI, then the daemon as a service
+    service.cli("dagster", "sensor", "start", SENSOR_NAME, "-w", "workspace.yaml")
+    service.start_daemon()
+
+    # 1. the first tick loads every published month in one run: raw -> marts -> snapshot -> site -> PostgreSQL
+    (first,) = service.wait_for_runs(1)
+    assert first.status == DagsterRunStatus.SUCCESS
+    assert _range(first) == ("2024-01", "2024-02")
+    manifest = read_manifest(service.storage.published_dir)
+    assert manifest["months"] == ["2024-01", "2024-02"]
+    assert _postgres_counts(service.env["POLICE_MARTS_POSTGRES_URL"]) == manifest["tables"]
+    assert "2024-02" in (service.storage.published_dir / "site" / "index.html").read_text()
+    january = _fetched_at(service.storage, "2024-01")
+
+    # 2. a release with a new month and a revision of 2024-02; the service is restarted (a deploy, a reboot:
+    #    SIGTERM to the daemon and the runs it launched) while one of its runs is executing
+    service.publish("2024-03", 3, revisions={("2024-02", "kent"): 1})
+    service.wait_for_runs(2, started=True)
+    service.stop_daemon()
+    service.start_daemon()
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:  # until the restarted daemon has requested and finished what the release needs
+        runs = service.wait_for_runs(len(service.runs()))
+        reloaded = [_range(r) for r in runs if r.status == DagsterRunStatus.SUCCESS and r.run_id != first.run_id]
+        months = sorted(m for start, end in reloaded for m in month_range(start, end))
+        if set(months) >= {"2024-02", "2024-03"}:
+            break
+        assert time.monotonic() < deadline, f"months reloaded after the restart: {months}"
+        time.sleep(1)
+    time.sleep(12)  # a few more ticks: anything requested twice would be requested by now
+    assert len(service.runs()) == len(runs)
+
+    keys = [r.tags["dagster/run_key"] for r in runs]
+    assert len(set(keys)) == len(keys), f"a run key requested twice: {keys}"
+    assert any(r.status != DagsterRunStatus.SUCCESS for r in runs), "the restart interrupted no run"
+    assert months == ["2024-02", "2024-03"], reloaded  # each month the release touched loaded once
+
+    # exactly the revised month was reloaded: 2024-01 was not fetched again
+    assert _fetched_at(service.storage, "2024-01") == january
+    manifest = read_manifest(service.storage.published_dir)
+    assert manifest["months"] == ["2024-01", "2024-02", "2024-03"]
+    assert _postgres_counts(service.env["POLICE_MARTS_POSTGRES_URL"]) == manifest["tables"]
+    assert "2024-03" in (service.storage.published_dir / "site" / "index.html").read_text()
+    with duckdb.connect(str(service.storage.published_dir / "serving.duckdb"), read_only=True) as con:
+        revised = con.execute(
+            "SELECT count(*) FROM marts.fct_street_crimes WHERE force_id = 'kent' AND crime_month = DATE '2024-02-01'"
+        ).fetchone()[0]
+    assert revised > 0
+
+    # the deployment's health check sees both services
+    env = dict(service.env, POLICE_VENV=str(BIN.parent), DAGSTER_WEBSERVER_PORT="9")  # no webserver here
+    done = subprocess.run([str(ROOT / "deploy" / "healthcheck.sh")], env=env, capture_output=True, text=True)
+    assert "daemon: heartbeats are recent" in done.stdout and "webserver: NOT answering" in done.stdout
+    assert done.returncode == 1
