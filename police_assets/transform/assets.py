@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.transform.project import dbt_project, manifest_nodes
+from police_assets.transform.lineage import column_lineage
+from police_assets.transform.project import dbt_project, manifest_nodes, relation_of
 
 
 def dbt_month_vars(first_month: str, last_month: str) -> dict[str, str]:
@@ -69,7 +71,8 @@ def warehouse_catalogue(con) -> dict[tuple[str, str], dict]:
     columns: dict[tuple[str, str], list[TableColumn]] = {}
     for schema, table, column, data_type in con.execute(
         "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema IN ('staging', 'intermediate', 'marts', 'reference') ORDER BY table_schema, table_name, "
+        "WHERE table_schema IN ('landing', 'staging', 'intermediate', 'marts', 'reference') "
+        "ORDER BY table_schema, table_name, "
         "ordinal_position"
     ).fetchall():
         description = described.get((schema, table), {}).get(column, "")
@@ -89,11 +92,15 @@ def warehouse_catalogue(con) -> dict[tuple[str, str], dict]:
     return out
 
 
+def _unique_id(event: Output) -> str | None:
+    node = event.metadata.get("unique_id")
+    return node.value if node else None
+
+
 def _relation(event: Output) -> tuple[str, str] | None:
     """The (schema, table) an Output of the dbt step materialised, from the node's manifest entry."""
-    node = event.metadata.get("unique_id")
-    props = manifest_nodes().get(node.value if node else None)
-    return (props["schema"], props.get("alias") or props["name"]) if props else None
+    props = manifest_nodes().get(_unique_id(event))
+    return relation_of(props) if props else None
 
 
 class PoliceDbtTranslator(DagsterDbtTranslator):
@@ -159,10 +166,13 @@ class DbtRunConfig(Config):
     full_refresh: bool = False  # rebuild incremental marts from scratch (all months), not just the window
 
 
+TRANSLATOR = PoliceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    dagster_dbt_translator=PoliceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    dagster_dbt_translator=TRANSLATOR,
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
@@ -181,8 +191,9 @@ def police_dbt_assets(
     # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock. When dbt fails, what it
     # did build is still reported (as it is without the hold), then the failure is raised.
     events, failure = [], None
+    invocation = dbt.cli(args, context=context)
     try:
-        for event in dbt.cli(args, context=context).stream():
+        for event in invocation.stream():
             events.append(event)
     except Exception as exc:
         failure = exc
@@ -190,9 +201,13 @@ def police_dbt_assets(
     if events:
         with storage.connect_warehouse(read_only=True) as con:
             tables = warehouse_catalogue(con)
+    built = [_unique_id(e) for e in events if isinstance(e, Output)]
+    started = time.monotonic()
+    lineage = column_lineage(built, tables, invocation.target_path, TRANSLATOR, context.log)
+    context.log.info(f"column lineage of {len(lineage)} models in {time.monotonic() - started:.1f}s")
     for event in events:
         if isinstance(event, Output) and (found := tables.get(_relation(event))):
-            event = event.with_metadata({**event.metadata, **found})
+            event = event.with_metadata({**event.metadata, **found, **lineage.get(_unique_id(event), {})})
         yield event
     if failure is not None:
         raise failure

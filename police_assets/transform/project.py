@@ -20,11 +20,15 @@ def dbt_var(name: str):
 
 
 @cache
+def manifest() -> dict:
+    """The dbt manifest, read once per process (the one this process's dbt assets were built from)."""
+    return json.loads(dbt_project.manifest_path.read_text())
+
+
+@cache
 def manifest_nodes() -> dict[str, dict]:
-    """The dbt manifest's models, seeds, tests and sources by unique id, read once per process (the manifest
-    this process's dbt assets were built from)."""
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    return {**manifest["nodes"], **manifest.get("sources", {})}
+    """The dbt manifest's models, seeds, tests and sources by unique id."""
+    return {**manifest()["nodes"], **manifest().get("sources", {})}
 
 
 def model_docs(schema: str) -> dict[str, dict]:
@@ -40,3 +44,8 @@ def model_docs(schema: str) -> dict[str, dict]:
         for node in manifest_nodes().values()
         if node["resource_type"] == "model" and node.get("schema") == schema
     }
+
+
+def relation_of(props: dict) -> tuple[str, str]:
+    """(schema, table) of a dbt model, seed or source, from its manifest entry."""
+    return props["schema"], props.get("alias") or props.get("identifier") or props["name"]

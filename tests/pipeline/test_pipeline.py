@@ -81,6 +81,26 @@ def test_whole_chain_for_two_months_in_one_run_is_idempotent(storage, police, fa
     }
     assert warehouse_rows == expected["outcomes"]
 
+    # the dbt models' catalogue: column types, row counts and column lineage, read after dbt exited
+    dbt_meta = {
+        tuple(e.asset_key.path): e.metadata
+        for e in first.asset_materializations_for_node("police_dbt_assets")
+        if e.partition == "2024-02"
+    }
+    crimes = dbt_meta[("intermediate", "int_street_crimes")]
+    types = {c.name: c.type for c in crimes["dagster/column_schema"].value.columns}
+    assert types["crime_month"] == "DATE" and types["published_row_count"] == "BIGINT"
+    with duckdb.connect(str(storage.warehouse), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM intermediate.int_street_crimes").fetchone()[0]
+    assert crimes["table_row_count"].value == rows > 0
+    lineage = crimes["dagster/column_lineage"].value.deps_by_column
+    assert {(tuple(d.asset_key.path), d.column_name) for d in lineage["force_name"]} == {
+        (("intermediate", "int_forces"), "force_name"),
+        (("staging", "stg_police__street_crimes"), "reported_by_force_name"),
+    }
+    staged = dbt_meta[("staging", "stg_police__street_crimes")]["dagster/column_lineage"].value.deps_by_column
+    assert any(d.asset_key.path == ["warehouse", "street_crimes"] for d in staged["crime_id"])  # back to the load
+
     # materialise the same months again: exactly the same rows, nothing duplicated. (The ingest stages here;
     # re-runs through dbt are checked mart by mart in test_marts.py.)
     again = materialize_months(INGEST_ASSETS, "2024-01", "2024-02", storage=storage, police=police, instance=instance)

@@ -1,0 +1,65 @@
+"""Column lineage of the dbt models, for Dagster's catalogue: which upstream columns each column is built from.
+
+dagster-dbt computes it with sqlglot from each model's compiled SQL and the column types of the model and its
+parents, which its ``fetch_column_metadata()`` reads through a second warehouse connection while dbt is still
+running. DuckDB allows one writer per file and dbt holds it, so that connection would fail (docs/decisions/0002).
+Here the same computation runs once dbt has exited, from the column types the dbt step has just read through
+its single read-only connection (:func:`police_assets.transform.assets.warehouse_catalogue`).
+
+The computation is dagster-dbt's own (``_build_column_lineage_metadata``, private in the pinned 0.29.27): the
+lineage is theirs, not a second implementation. Lineage is catalogue decoration: if it cannot be built for a
+model (a private API that changed, SQL that sqlglot cannot parse), that model has none and the run goes on, with
+a warning naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from police_assets.transform.project import dbt_project, manifest, relation_of
+
+
+def _columns(table_meta: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
+    schema = (table_meta or {}).get("dagster/column_schema")
+    return {c.name: {"data_type": c.type} for c in schema.columns} if schema else {}
+
+
+def column_lineage(
+    unique_ids: list[str], tables: Mapping[tuple[str, str], Mapping[str, Any]], target_path: Path, translator, log
+) -> dict[str, dict]:
+    """``{unique_id: {"dagster/column_lineage": ...}}`` for the models among ``unique_ids`` (what the dbt step
+    materialised); ``tables`` is the warehouse catalogue by (schema, table), ``target_path`` the dbt run's
+    target folder (its compiled SQL), ``translator`` the dbt assets' (it names the upstream assets)."""
+    try:
+        from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
+    except ImportError as exc:  # the private helper moved: no lineage, say so once
+        log.warning(f"no column lineage: dagster-dbt's lineage helper is not where it was ({exc})")
+        return {}
+    full = manifest()
+    nodes, sources = full["nodes"], full.get("sources", {})
+    out: dict[str, dict] = {}
+    for unique_id in unique_ids:
+        props = nodes.get(unique_id)
+        if not props or props["resource_type"] != "model":
+            continue
+        parents = {}
+        for parent_id in full["parent_map"].get(unique_id, []):
+            parent = nodes.get(parent_id) or sources.get(parent_id)
+            if parent and parent.get("relation_name"):
+                parents[parent["relation_name"]] = _columns(tables.get(relation_of(parent)))
+        try:
+            out[unique_id] = _build_column_lineage_metadata(
+                event_history_metadata=EventHistoryMetadata(
+                    columns=_columns(tables.get(relation_of(props))), parents=parents
+                ),
+                dbt_resource_props=props,
+                manifest=full,
+                dagster_dbt_translator=translator,
+                target_path=Path(target_path),
+                project=dbt_project,
+            )
+        except Exception as exc:  # noqa: BLE001 - decoration must never fail the run
+            log.warning(f"no column lineage for {props['name']}: {type(exc).__name__}: {exc}")
+    return out
