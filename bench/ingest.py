@@ -8,8 +8,8 @@
    (range read, unzip, header check, typed parse with quarantine, Parquet, warehouse delete+insert); the clock
    starts once the process has its Dagster instance (printed apart), as the bare engine's starts after
    `import duckdb`;
-3. BARE ENGINE (in a fresh process): DuckDB `read_csv` of the same CSV files (already on disk) straight to
-   Parquet, one COPY per dataset, no checks;
+3. BARE ENGINE (in a fresh process): DuckDB `read_csv` of the same files (already on disk: the raw zone's,
+   gzip-wrapped since 2026-12-02) straight to Parquet, one COPY per dataset, no checks;
 4. BARE STAGES (in a fresh process): the same three stages as the pipeline, done by a bare script:
    Python's zipfile extracts the month's members from the archive file on local disk (no HTTP), DuckDB
    `read_csv` writes the Parquet files as in 3, and `CREATE TABLE AS` loads each into a fresh DuckDB file;
@@ -73,7 +73,7 @@ t = time.perf_counter()
 con = duckdb.connect()
 rows = 0
 for suffix in ("street", "outcomes", "stop-and-search"):
-    files = sorted(str(p) for p in raw.glob(f"*-{suffix}.csv"))
+    files = sorted(str(p) for p in raw.glob(f"*-{suffix}.csv*"))  # the raw zone's files, gzip-wrapped or not
     con.execute(f"COPY (SELECT * FROM read_csv({files!r})) TO '{out}/{suffix}.parquet' (FORMAT parquet)")
     rows += con.execute(f"SELECT count(*) FROM '{out}/{suffix}.parquet'").fetchone()[0]
 print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows, "peak_rss_mb": PEAK_RSS_MB()}))
@@ -178,8 +178,12 @@ def main() -> int:
     rows = sum(pipeline["meta"][f"warehouse/{d}"]["dagster/row_count"] for d in datasets)
     lake = med(p["steps"]["lake"] for p, _, _ in rounds)
     print(
-        f"\nmonth {BENCH_MONTH}: {len(raw.members)} files, {raw.bytes_on_disk / 1e6:.0f} MB of CSV, {rows:,} rows loaded "
+        f"\nmonth {BENCH_MONTH}: {len(raw.members)} files, {raw.csv_bytes / 1e6:.0f} MB of CSV, {rows:,} rows loaded "
         f"(bare engine: {bare['rows']:,} rows); medians of {len(rounds)} rounds"
+    )
+    print(
+        f"raw zone on disk: {raw.bytes_on_disk / 1e6:.1f} MB, {raw.bytes_on_disk / compressed:.2f}x the "
+        f"{compressed / 1e6:.1f} MB of compressed members"
     )
     print(f"{'':<42}{'seconds':>9}{'peak RSS MB':>13}")
     print(f"{'pipeline: zip -> raw -> lake -> warehouse':<42}{pipe_s:>9.2f}{pipeline['peak_rss_mb']:>13.0f}")

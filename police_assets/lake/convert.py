@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gzip
 import logging
 import os
 import time
@@ -99,7 +100,8 @@ MAX_HEADER_CHARS = 4096  # a real header is under 300 characters; a file without
 def read_header(path: Path) -> list[str]:
     """The header row of a CSV, tolerant of CRLF/LF and a UTF-8 BOM. Reads at most MAX_HEADER_CHARS: a file
     whose first line is longer (no line break at all, say) is a HeaderMismatch naming it, not a csv error."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+    opener = gzip.open if path.suffix == ".gz" else open  # the raw zone keeps members gzip-wrapped (raw.zone)
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
         line = fh.readline(MAX_HEADER_CHARS + 1)
     if not line:
         raise HeaderMismatch(f"{path.name}: the file is empty (no header row)")

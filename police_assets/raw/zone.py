@@ -1,7 +1,10 @@
 """The raw zone: one month's archive members exactly as data.police.uk published them, plus a manifest.
 
 Layout: ``<data>/raw/month=YYYY-MM/`` holding the member files under their archive base names and
-``_manifest.json`` (archive, member names, sizes, CRC-32, fetched-at, bytes fetched). A month folder is built
+``_manifest.json`` (archive, member names, sizes, CRC-32, fetched-at, bytes fetched). A deflated member is kept
+compressed, as ``<base name>.gz``: its own deflate bytes from the archive in a gzip wrapper whose trailer holds
+the member's CRC-32 and size, so ``gunzip`` restores and checks the published file byte for byte, at about a
+quarter of the disk of the CSV (docs/benchmarks.md). A stored member is kept as it is. A month folder is built
 beside its final place and renamed in, and the manifest is the last file written, so a crash never leaves a
 half month that looks whole: a folder without a manifest is not a loaded month.
 """
@@ -22,6 +25,7 @@ from police_assets.source.remote_zip import ArchiveError, MemberInfo, RemoteArch
 log = logging.getLogger(__name__)
 
 MANIFEST = "_manifest.json"
+GZIP_OVERHEAD = 18  # gzip's 10-byte header and 8-byte trailer around a member's deflate bytes
 
 
 class RawMonthMissing(FileNotFoundError):
@@ -43,13 +47,19 @@ class RawMonth:
     bytes_fetched: int
     requests: int
     full_download: bool
-    members: list[dict]  # {"name", "file", "size", "compressed_size", "crc32"}
+    members: list[dict]  # {"name", "file", "size", "compressed_size", "crc32", "stored_size"}
     forces: dict[str, str]  # the force list of the API at fetch time: id -> name
     stop_and_search_forces: list[str]  # forces the API lists as publishing stop and search for the month
     path: str = ""
 
     @property
     def bytes_on_disk(self) -> int:
+        """What the month's files take on disk (a raw zone from before compression stored the CSVs inflated)."""
+        return sum(m.get("stored_size", m["size"]) for m in self.members)
+
+    @property
+    def csv_bytes(self) -> int:
+        """The published CSVs' size, inflated."""
         return sum(m["size"] for m in self.members)
 
 
@@ -146,10 +156,11 @@ def fetch_month(
     tmp.mkdir()
     try:
         records = []
-        for member, path in archive.extract_members(members, tmp):
+        for member, path in archive.extract_members(members, tmp, keep_compressed=True):
             size = path.stat().st_size
-            if size != member.size:
-                raise ArchiveError(f"{member.name}: wrote {size} bytes, the archive says {member.size}")
+            expected = member.size if path.suffix == ".csv" else member.compressed_size + GZIP_OVERHEAD
+            if size != expected:
+                raise ArchiveError(f"{member.name}: wrote {size} bytes to {path.name}, expected {expected}")
             records.append(
                 {
                     "name": member.name,
@@ -157,6 +168,7 @@ def fetch_month(
                     "size": member.size,
                     "compressed_size": member.compressed_size,
                     "crc32": f"{member.crc32:08x}",
+                    "stored_size": size,
                 }
             )
         raw = RawMonth(

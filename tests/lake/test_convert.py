@@ -1,4 +1,5 @@
 import csv
+import gzip
 
 import duckdb
 import pytest
@@ -87,6 +88,23 @@ def test_crlf_and_lf_give_the_same_rows(tmp_path, eol):
     assert rows[2]["location"] == "On or near A, B" and rows[2]["longitude"] is None
     assert all(r["context"] is None and r["force_id"] == "f" for r in rows)
     assert str(rows[0]["month"]) == "2024-01-01" and rows[0]["longitude"] == -2.5
+
+
+def test_a_gzip_wrapped_raw_file_gives_the_same_rows_lines_and_quarantine_as_the_csv(tmp_path):
+    """The raw zone keeps members gzip-wrapped (raw.zone); a raw zone from before holds plain CSVs: both read alike."""
+    lines = [STREET_HEADER, _street_row(), "too,few", _street_row(lon="east"), _street_row()]
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "packed").mkdir()
+    plain = _write(tmp_path / "plain" / "2024-01-f-street.csv", lines, "\r\n")
+    packed = tmp_path / "packed" / "2024-01-f-street.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    results = [
+        convert_month(STREET, "2024-01", [SourceFile(f, "f", "2024-01/2024-01-f-street.csv")], tmp_path / d / "lake")
+        for f, d in ((plain, "plain"), (packed, "packed"))
+    ]
+    assert [(r.rows, r.quarantined) for r in results] == [(2, 2), (2, 2)]
+    assert _rows(results[0].parquet) == _rows(results[1].parquet)
+    assert [r["source_row"] for r in _rows(results[1].parquet)] == [2, 5]
 
 
 def test_unparseable_rows_are_quarantined_with_reasons_never_dropped(tmp_path):

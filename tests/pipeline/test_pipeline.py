@@ -1,5 +1,6 @@
 """In-process materialisations of the whole chain against the fake data.police.uk."""
 
+import gzip
 import itertools
 import zipfile
 
@@ -198,8 +199,8 @@ def test_a_dataset_that_fails_stops_alone_and_the_step_names_it(storage, police)
     instance = DagsterInstance.ephemeral()
     assert materialize([archive_month], resources=_resources(storage, police), partition_key="2024-02").success
     # a stop-and-search file whose header drifted: that dataset fails, street and outcomes are still converted
-    bad = next((storage.raw_dir / "month=2024-02").glob("*-stop-and-search.csv"))
-    bad.write_bytes(bad.read_bytes().replace(b"Type,", b"Search type,", 1))
+    bad = next((storage.raw_dir / "month=2024-02").glob("*-stop-and-search.csv.gz"))  # kept gzip-wrapped
+    bad.write_bytes(gzip.compress(gzip.decompress(bad.read_bytes()).replace(b"Type,", b"Search type,", 1)))
     result = materialize(
         INGEST_ASSETS[1:2],
         resources=_resources(storage, police),

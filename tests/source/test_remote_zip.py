@@ -1,3 +1,4 @@
+import gzip
 import logging
 import shutil
 import time
@@ -136,20 +137,26 @@ def test_missing_archive_is_a_clear_404(fake_server, tmp_path):
         RemoteArchive(_session(), archive_url(fake_server.url, "2031-01"), tmp_path)
 
 
+@pytest.mark.parametrize("keep_compressed", [False, True], ids=["inflated", "gzip"])
 @pytest.mark.parametrize("ignore_range", [False, True], ids=["ranged", "full-download"])
 def test_extract_members_writes_every_member_byte_for_byte_on_two_threads(
-    fake_server, fake_site, tmp_path, ignore_range
+    fake_server, fake_site, tmp_path, ignore_range, keep_compressed
 ):
     fake_server.state.ignore_range = ignore_range
     out = tmp_path / "out"
     out.mkdir()
     with RemoteArchive(_session(), archive_url(fake_server.url, "2024-03"), tmp_path) as archive:
         members = archive.members_matching(lambda n: n.startswith("2024-02/"))
-        done = list(archive.extract_members(members, out, workers=2))
+        done = list(archive.extract_members(members, out, workers=2, keep_compressed=keep_compressed))
     expected = _month_members(fake_site, "2024-02")
     assert [m.name for m, _ in done] == [m.name for m in members]  # archive order (members_matching's)
-    assert {m.name: path.read_bytes() for m, path in done} == expected
-    assert sorted(p.name for p in out.iterdir()) == sorted(n.rsplit("/", 1)[-1] for n in expected)
+    # gzip-wrapped: the archive's own deflate bytes (no recompression), restored byte for byte by gunzip
+    read = gzip.decompress if keep_compressed else bytes
+    assert {m.name: read(path.read_bytes()) for m, path in done} == expected
+    suffix = ".gz" if keep_compressed else ""
+    assert sorted(p.name for p in out.iterdir()) == sorted(n.rsplit("/", 1)[-1] + suffix for n in expected)
+    if keep_compressed:
+        assert all(path.stat().st_size == m.compressed_size + 18 for m, path in done)
     if not ignore_range:  # prefetching the span costs no extra bytes: the tail, then the month's span once
         span = sum(end - start for start, end in archive.byte_extents(members))
         assert fake_server.bytes_sent(ARCHIVE) <= span + 65536 + 22
