@@ -50,12 +50,12 @@ class Service:
         return done.stdout
 
     def start_daemon(self) -> None:
-        log = open(self.root / "daemon.log", "a")  # noqa: SIM115 (closed with the process)
+        self._log = open(self.root / "daemon.log", "a")  # noqa: SIM115 (closed in stop_daemon)
         self.daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
             env=self.env,
             cwd=ROOT,
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -68,8 +68,10 @@ class Service:
             try:
                 self.daemon.wait(60)
             except subprocess.TimeoutExpired:
-                self.daemon.kill()
+                os.killpg(self.daemon.pid, signal.SIGKILL)
                 self.daemon.wait()
+        if self.daemon:
+            self._log.close()
         self.daemon = None
 
     def instance(self) -> DagsterInstance:

@@ -32,6 +32,7 @@ import json
 import os
 import random
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -512,13 +513,17 @@ class Release:
         return month_range(add_months(self.latest, -(self.months - 1)), self.latest)
 
 
-def write_archive(root: str | os.PathLike, archive_month: str, members: dict[str, bytes]) -> Path:
-    """Write ``root/data/archive/<archive_month>.zip`` holding ``members`` (name -> bytes), byte-reproducibly."""
+def write_archive(
+    root: str | os.PathLike, archive_month: str, members: dict[str, bytes] | Iterable[tuple[str, bytes]]
+) -> Path:
+    """Write ``root/data/archive/<archive_month>.zip`` holding ``members`` (name -> bytes, or (name, bytes) pairs
+    in name order, which need not all be in memory at once), byte-reproducibly."""
     archive = Path(root) / "data" / "archive" / f"{archive_month}.zip"
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_suffix(".zip.tmp")
+    pairs = sorted(members.items()) if isinstance(members, dict) else members
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for name, data in sorted(members.items()):
+        for name, data in pairs:
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))  # fixed: byte-identical archives
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
@@ -562,10 +567,21 @@ def write_release(root: str | os.PathLike, release: Release) -> Path:
     Layout (what the fake server serves): ``root/data/archive/YYYY-MM.zip`` and ``root/api/<endpoint>.json``.
     Earlier archives under ``root`` stay, as they do on data.police.uk.
     """
-    members: dict[str, bytes] = {}
-    for month in release.month_list:
-        members.update(month_members(release.seed, month, release.scale, release.revisions, release.forces))
-    archive = write_archive(root, release.latest, members)
+    return write_release_from(
+        root,
+        release,
+        lambda month: month_members(release.seed, month, release.scale, release.revisions, release.forces),
+    )
+
+
+def write_release_from(
+    root: str | os.PathLike, release: Release, members_of: Callable[[str], dict[str, bytes]]
+) -> Path:
+    """:func:`write_release` with each month's members from ``members_of(month)``, one month in memory at a
+    time (a benchmark's cache of national-size months, say)."""
+    archive = write_archive(
+        root, release.latest, (pair for month in release.month_list for pair in members_of(month).items())
+    )
     crimes.cache_clear()
     forces = release.forces or [f[0] for f in FORCES]
     write_api(

@@ -1,0 +1,241 @@
+"""Benchmark: what a new user does first, backfill everything data.police.uk serves, in one run, as the docs say;
+then what the next release costs.
+
+    .venv/bin/python bench/backfill.py                                # 36 national-size months
+    .venv/bin/python bench/backfill.py --months 72 --scale 50000      # the growth check, at a tenth of the size
+    .venv/bin/python bench/backfill.py --months 36 --scale 50000 --source folder   # its 36-month reference
+
+1. The fake data.police.uk publishes the archive of LATEST holding ``--months`` months of ``--scale`` street
+   rows each (45 forces, outcomes and stop and search alike). Each month's members are generated once and
+   cached in ``--cache`` (generation is the slow part: about a minute per national month on one core), in
+   ``--workers`` processes.
+   Over 36 months the source is the archives as a folder (``DATA_POLICE_UK_URL=file://...``, what docs/running.md
+   tells users for history): a month older than the newest archive's 36 is read from an older archive.
+2. In a fresh process, with a fresh DAGSTER_HOME and data folder: ``dagster asset materialize -m
+   police_assets.definitions --select '*' --partition-range FIRST...LATEST``, the line in docs/running.md.
+3. The next release: the archive of LATEST + 1 (the month after, and the older months again), and one run for
+   the new month.
+
+For each run: wall time, the time of each stage (Dagster's own step durations), the peak RSS of the largest
+process (the CLI or dbt), and the bytes fetched; after the backfill, the disk used by each stage against the
+compressed size of the archive members loaded. Targets (issue 18): backfill under 4 minutes, peak RSS under
+3 GB, one more month under 25 s.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dagster import DagsterInstance  # noqa: E402
+
+from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, month_range  # noqa: E402
+from police_dev.fake.generate import Release, month_members, write_release_from  # noqa: E402
+from police_dev.fake.server import FakePoliceServer  # noqa: E402
+
+LATEST = "2024-12"
+TARGET_BACKFILL_S, TARGET_RSS_MB, TARGET_NEXT_S = 240, 3000, 25
+STAGES = [  # step name prefix -> stage
+    ("raw__", "raw"),
+    ("lake", "lake"),
+    ("warehouse", "warehouse"),
+    ("police_dbt_assets", "dbt"),
+    ("publish__marts_snapshot", "publish"),
+    ("publish__site", "site"),
+]
+# Runs the CLI and reports the peak RSS of its largest descendant (the wrapper's own children only).
+WRAPPER = (
+    "import json, resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:]).returncode\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+    "open(sys.argv[1], 'w').write(json.dumps({'code': code, 'peak_rss_mb': peak}))\n"
+)
+
+
+def _generate(job: tuple[Path, list[str], int, int]) -> float:
+    """Cache the members of consecutive ``months`` (consecutive: outcomes reuse the crimes of earlier months)."""
+    cache, months, scale, seed = job
+    started = time.perf_counter()
+    for month in months:
+        target = cache / f"{month}.zip"
+        tmp = target.with_suffix(".tmp")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for name, data in month_members(seed, month, scale).items():
+                zf.writestr(name, data)
+        os.replace(tmp, target)
+    return time.perf_counter() - started
+
+
+def cache_months(cache: Path, months: list[str], scale: int, seed: int, workers: int) -> None:
+    missing = [m for m in months if not (cache / f"{m}.zip").exists()]
+    if not missing:
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    size = -(-len(missing) // workers)
+    jobs = [(cache, missing[i : i + size], scale, seed) for i in range(0, len(missing), size)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_generate, jobs))
+    print(f"generated {len(missing)} months into {cache} in {time.perf_counter() - started:.0f}s", flush=True)
+
+
+def cached_members(cache: Path, month: str) -> dict[str, bytes]:
+    with zipfile.ZipFile(cache / f"{month}.zip") as zf:
+        return {name: zf.read(name) for name in sorted(zf.namelist())}
+
+
+def publish(site: Path, cache: Path, latest: str, months: int, scale: int, seed: int) -> Path:
+    started = time.perf_counter()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    release = Release(latest=latest, months=months, scale=scale, seed=seed, last_updated=stamp)
+    archive = write_release_from(site, release, lambda month: cached_members(cache, month))
+    print(
+        f"published {archive.name} ({archive.stat().st_size / 1e6:,.0f} MB, {months} months) "
+        f"in {time.perf_counter() - started:.0f}s",
+        flush=True,
+    )
+    return archive
+
+
+def materialise(env: dict, first: str, last: str, log: Path) -> dict:
+    """The documented CLI line in a fresh process; wall time, stage times, peak RSS."""
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    cmd = [dagster, "asset", "materialize", "-m", "police_assets.definitions", "--select", "*"]
+    cmd += ["--partition-range", f"{first}...{last}"]
+    result_file = log.with_suffix(".rss.json")
+    started = time.perf_counter()
+    with open(log, "w") as out:
+        subprocess.run(
+            [sys.executable, "-c", WRAPPER, str(result_file), *cmd], env=env, cwd=ROOT, stdout=out, stderr=out
+        )
+    wall = time.perf_counter() - started
+    outcome = json.loads(result_file.read_text())
+    if outcome["code"] != 0:
+        sys.stdout.write(log.read_text()[-6000:])
+        raise SystemExit(f"the run failed ({outcome['code']}); its output is in {log}")
+    stages: dict[str, float] = {}
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:  # the run's own step records
+        run = instance.get_runs(limit=1)[0]
+        for stat in instance.get_run_step_stats(run.run_id):
+            stage = next((name for prefix, name in STAGES if stat.step_key.startswith(prefix)), "checks")
+            stages[stage] = stages.get(stage, 0.0) + (stat.end_time or 0) - (stat.start_time or 0)
+    return {"wall_s": wall, "stages": stages, "peak_rss_mb": outcome["peak_rss_mb"]}
+
+
+def run_against(source: str, site: Path, env: dict, first: str, last: str, log: Path) -> tuple[dict, int]:
+    """One run over ``first..last`` against the fake site over HTTP (and the bytes it fetched) or as a folder."""
+    if source == "folder":
+        return materialise({**env, "DATA_POLICE_UK_URL": site.resolve().as_uri()}, first, last, log), 0
+    with FakePoliceServer(site) as server:
+        run = materialise({**env, "DATA_POLICE_UK_URL": server.url}, first, last, log)
+        return run, server.bytes_sent("/data/archive/")
+
+
+def disk_bytes(path: Path, seen: set) -> int:
+    """Bytes of the files under ``path`` not counted before: a hard link (the site's Parquet downloads are
+    links to the snapshot's files) costs its disk once."""
+    total = 0
+    for p in [path] if path.is_file() else path.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            st = p.stat()
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
+
+
+def report(title: str, run: dict, fetched: int, target_s: float) -> bool:
+    stages = ", ".join(f"{name} {run['stages'].get(name, 0):.1f}s" for _, name in [*STAGES, ("", "checks")])
+    ok = run["wall_s"] < target_s and run["peak_rss_mb"] < TARGET_RSS_MB
+    print(
+        f"\n{title}: {run['wall_s']:.1f}s wall (target < {target_s}s), peak RSS {run['peak_rss_mb']:,.0f} MB "
+        f"(target < {TARGET_RSS_MB:,} MB), {fetched / 1e6:,.1f} MB fetched over HTTP: {'met' if ok else 'NOT met'}\n"
+        f"  steps: {stages}",
+        flush=True,
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--scale", type=int, default=500_000, help="street rows per month, nationally")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="processes generating months (once, cached)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/police-bench-backfill"))
+    parser.add_argument("--cache", type=Path, help="default: <workdir>/months-<scale>-<seed>")
+    parser.add_argument(
+        "--source",
+        choices=["http", "folder"],
+        help="the fake data.police.uk over HTTP, or its archives as a folder (DATA_POLICE_UK_URL=file://...); "
+        "default: http up to 36 months, folder beyond (a month older than the newest archive's 36 is read from an "
+        "older archive, which only a folder of kept archives holds here)",
+    )
+    args = parser.parse_args()
+    source = args.source or ("http" if args.months <= ARCHIVE_SPAN_MONTHS else "folder")
+    work = args.workdir
+    cache = args.cache or work / f"months-{args.scale}-{args.seed}"
+    months = month_range(add_months(LATEST, -(args.months - 1)), LATEST)
+    following = add_months(LATEST, 1)
+    cache_months(cache, [*months, following], args.scale, args.seed, args.workers)
+
+    site, data, home = work / "site", work / "data", work / "dagster_home"
+    for folder in (site, data, home):
+        shutil.rmtree(folder, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    # archives of 36 months each, the newest last (it writes the API answers): months beyond the newest archive's
+    # 36 come from the older ones, as they would from a folder of archives kept over the years
+    compressed, ends = 0, []
+    remaining, end = args.months, LATEST
+    while remaining > 0:
+        span = min(remaining, ARCHIVE_SPAN_MONTHS)
+        ends.append((end, span))
+        remaining, end = remaining - span, add_months(end, -span)
+    for end, span in reversed(ends):
+        archive = publish(site, cache, end, span, args.scale, args.seed)
+        with zipfile.ZipFile(archive) as zf:
+            compressed += sum(i.compress_size for i in zf.infolist())
+
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(home),
+        POLICE_DATA_DIR=str(data),
+        PYTHONWARNINGS="ignore:Function `asset_materialize_command` is superseded",
+    )
+    env.pop("POLICE_WAREHOUSE", None)
+    title = f"backfill of {args.months} months ({months[0]}..{months[-1]}, {source})"
+    backfill, fetched = run_against(source, site, env, months[0], months[-1], work / "backfill.log")
+    ok = report(title, backfill, fetched, TARGET_BACKFILL_S)
+
+    print(f"\ndisk after the backfill (x the {compressed / 1e6:,.0f} MB of compressed members loaded):")
+    total, seen = 0, set()
+    for name, path in [
+        ("raw zone", data / "raw"),
+        ("lake", data / "lake"),
+        ("warehouse.duckdb", data / "warehouse.duckdb"),
+        ("published snapshot", data / "published" / "snapshots"),
+        ("site", data / "published" / "site"),
+    ]:
+        size = disk_bytes(path, seen)
+        total += size
+        print(f"  {name:<20}{size / 1e6:>10,.0f} MB{size / compressed:>8.2f}x")
+    print(f"  {'all':<20}{total / 1e6:>10,.0f} MB{total / compressed:>8.2f}x (target <= 4x)")
+
+    publish(site, cache, following, min(args.months, ARCHIVE_SPAN_MONTHS), args.scale, args.seed)
+    nxt, fetched = run_against(source, site, env, following, following, work / "next.log")
+    ok &= report(f"the next release: {following} alone", nxt, fetched, TARGET_NEXT_S)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
