@@ -3,8 +3,8 @@
 Layout: ``<data>/raw/month=YYYY-MM/`` holding the member files under their archive base names and
 ``_manifest.json`` (archive, member names, sizes, CRC-32, fetched-at, bytes fetched). A deflated member is kept
 compressed, as ``<base name>.gz``: its own deflate bytes from the archive in a gzip wrapper whose trailer holds
-the member's CRC-32 and size, so ``gunzip`` restores and checks the published file byte for byte, at about a
-quarter of the disk of the CSV (docs/benchmarks.md). A stored member is kept as it is. A month folder is built
+the member's CRC-32 and size, so ``gunzip`` restores and checks the published file byte for byte, on the disk the
+archive itself gives it rather than the inflated CSV's (docs/benchmarks.md). A stored member is kept as it is. A month folder is built
 beside its final place and renamed in, and the manifest is the last file written, so a crash never leaves a
 half month that looks whole: a folder without a manifest is not a loaded month.
 """

@@ -512,7 +512,7 @@ class RemoteArchive:
         Every member's CRC-32 is checked; a bad one raises :class:`ArchiveError` naming the member.
 
         ``keep_compressed``: a deflated member is written as ``<base name>.gz``, its own deflate bytes in a
-        gzip wrapper (a quarter of the disk of the inflated CSV; DuckDB reads it directly), still checked by
+        gzip wrapper (the archive's compressed size on disk, docs/benchmarks.md; DuckDB reads it directly), still checked by
         inflating it in memory. A stored member is written as it is.
         """
         ordered = sorted(members, key=lambda m: m.header_offset)
