@@ -20,12 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from police_assets.core.tempfiles import swap_in, sweep, temp_path
-from police_assets.source.remote_zip import ArchiveError, MemberInfo, RemoteArchive
+from police_assets.source.remote_zip import GZIP_OVERHEAD, ArchiveError, MemberInfo, RemoteArchive
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "_manifest.json"
-GZIP_OVERHEAD = 18  # gzip's 10-byte header and 8-byte trailer around a member's deflate bytes
 
 
 class RawMonthMissing(FileNotFoundError):

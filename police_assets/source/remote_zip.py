@@ -60,6 +60,7 @@ _CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError)
 # A gzip member header: deflate, no flags, no time stamp, no extra flags, unknown OS (RFC 1952)
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+GZIP_OVERHEAD = len(GZIP_HEADER) + 8  # and the trailer: CRC-32 and size, 4 bytes each
 
 
 class ArchiveError(RuntimeError):
@@ -467,7 +468,8 @@ class RemoteArchive:
             head = self._file.read(30)
             if len(head) != 30 or head[:4] != b"PK\x03\x04":
                 raise ArchiveError(f"{self.url}: member {m.name} is corrupt: no local file header")
-            method, (name_len, extra_len) = struct.unpack("<H", head[8:10])[0], struct.unpack("<HH", head[26:30])
+            (method,) = struct.unpack_from("<H", head, 8)
+            name_len, extra_len = struct.unpack_from("<HH", head, 26)
             if method != zipfile.ZIP_DEFLATED:
                 return None
             self._file.seek(m.header_offset + 30 + name_len + extra_len)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from police_assets.transform.project import dbt_project, manifest, relation_of
+from police_assets.transform.project import dbt_project, manifest, manifest_nodes, relation_of
 
 
 def _columns(table_meta: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
@@ -37,8 +37,7 @@ def column_lineage(
     except ImportError as exc:  # the private helper moved: no lineage, say so once
         log.warning(f"no column lineage: dagster-dbt's lineage helper is not where it was ({exc})")
         return {}
-    full = manifest()
-    nodes, sources = full["nodes"], full.get("sources", {})
+    full, nodes = manifest(), manifest_nodes()
     out: dict[str, dict] = {}
     for unique_id in unique_ids:
         props = nodes.get(unique_id)
@@ -46,7 +45,7 @@ def column_lineage(
             continue
         parents = {}
         for parent_id in full["parent_map"].get(unique_id, []):
-            parent = nodes.get(parent_id) or sources.get(parent_id)
+            parent = nodes.get(parent_id)
             if parent and parent.get("relation_name"):
                 parents[parent["relation_name"]] = _columns(tables.get(relation_of(parent)))
         try:

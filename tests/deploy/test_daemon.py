@@ -25,7 +25,7 @@ from police_assets.publish.snapshot import read_manifest
 from police_assets.raw.zone import read_manifest as read_raw_manifest
 from police_dev.fake.generate import Release, write_release
 from police_dev.fake.server import FakePoliceServer
-from police_dev.postgres import query
+from police_dev.postgres import query, table_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -150,8 +150,8 @@ def _range(run) -> tuple[str, str]:
 
 
 def _postgres_counts(url: str) -> dict[str, int]:
-    tables = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'police' AND tablename <> '_snapshot'")
-    return {t: query(url, f'SELECT count(*) FROM police."{t}"')[0][0] for (t,) in tables}
+    """The served marts' rows, without the one-row table saying which snapshot they are."""
+    return {t: n for t, n in table_counts(url, "police").items() if t != "_snapshot"}
 
 
 def _fetched_at(storage: PoliceStorage, month: str) -> str:

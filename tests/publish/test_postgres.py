@@ -16,7 +16,7 @@ import pytest
 
 from police_assets.publish.postgres import load_marts, pg_type
 from police_assets.publish.snapshot import publish_marts, snapshot_dir
-from police_dev.postgres import query
+from police_dev.postgres import query, table_counts
 
 DOCS = {
     "fct_things": {
@@ -45,20 +45,13 @@ def _publish(tmp_path, things: int) -> Path:
     return snapshot_dir(tmp_path / "published")
 
 
-def _served_counts(url, schema="police"):
-    return {
-        table: query(url, f'SELECT count(*) FROM "{schema}"."{table}"')[0][0]
-        for (table,) in query(url, "SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
-    }
-
-
 def test_postgres_serves_the_same_tables_rows_values_and_docs_as_the_snapshot(tmp_path, postgres):
     snapshot = _publish(tmp_path, 1000)
     result = load_marts(snapshot, postgres.url, schema="same")
 
     manifest = json.loads((snapshot / "manifest.json").read_text())
     assert result.tables == manifest["tables"] == {"agg_street_crimes_monthly": 1, "fct_things": 1000}
-    assert _served_counts(postgres.url, "same") == {**manifest["tables"], "_snapshot": 1}
+    assert table_counts(postgres.url, "same") == {**manifest["tables"], "_snapshot": 1}
     with duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True) as duck:
         expected = duck.execute("SELECT * FROM marts.fct_things ORDER BY thing_key").fetchall()
     served = query(postgres.url, "SELECT * FROM same.fct_things ORDER BY thing_key")
@@ -110,13 +103,13 @@ def test_a_load_that_fails_midway_leaves_the_served_schema_as_it_was(tmp_path, p
     monkeypatch.setattr(module, "_copy_table", copy_then_fail)
     with pytest.raises(OSError, match="disk full"):
         load_marts(_publish(tmp_path / "two", 500), postgres.url, schema="failing")
-    assert _served_counts(postgres.url, "failing") == {"agg_street_crimes_monthly": 1, "fct_things": 10, "_snapshot": 1}
+    assert table_counts(postgres.url, "failing") == {"agg_street_crimes_monthly": 1, "fct_things": 10, "_snapshot": 1}
     schemas = {r[0] for r in query(postgres.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'failing%'")}
     assert schemas == {"failing"}  # no loading or old schema left behind
 
     monkeypatch.setattr(module, "_copy_table", real_copy)
     load_marts(snapshot_dir(tmp_path / "two" / "published"), postgres.url, schema="failing")
-    assert _served_counts(postgres.url, "failing")["fct_things"] == 500
+    assert table_counts(postgres.url, "failing")["fct_things"] == 500
 
 
 def test_a_killed_load_leaves_the_served_schema_as_it_was_and_the_next_load_succeeds(tmp_path, postgres):
@@ -137,9 +130,9 @@ def test_a_killed_load_leaves_the_served_schema_as_it_was_and_the_next_load_succ
     while query(postgres.url, "SELECT 1 FROM pg_namespace WHERE nspname = 'killed__loading'"):
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert _served_counts(postgres.url, "killed") == {"agg_street_crimes_monthly": 1, "fct_things": 10, "_snapshot": 1}
+    assert table_counts(postgres.url, "killed") == {"agg_street_crimes_monthly": 1, "fct_things": 10, "_snapshot": 1}
     progress = []
     load_marts(big, postgres.url, schema="killed", log=progress.append)
-    assert _served_counts(postgres.url, "killed")["fct_things"] == 3_000_000
+    assert table_counts(postgres.url, "killed")["fct_things"] == 3_000_000
     assert any(line.startswith("fct_things: 2,") and line.endswith("rows so far") for line in progress), progress
     assert "fct_things: 3,000,000 rows" in progress

@@ -62,6 +62,12 @@ def query(url: str, sql: str, params=None) -> list[tuple] | None:
         conn.close()
 
 
+def table_counts(url: str, schema: str) -> dict[str, int]:
+    """Rows of every table in ``schema`` at ``url``."""
+    tables = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
+    return {t: query(url, f'SELECT count(*) FROM "{schema}"."{t}"')[0][0] for (t,) in tables}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
