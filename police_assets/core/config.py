@@ -9,6 +9,7 @@
 | ``POLICE_REQUESTS_BURST`` | ``10`` | requests that may start at once under that limit (data.police.uk allows 30) |
 | ``POLICE_START_MONTH`` | oldest month of the newest archive | the oldest month the release sensor keeps loaded |
 | ``POLICE_SENSOR_INTERVAL_SECONDS`` | ``3600`` | how often the release sensor asks data.police.uk (the demo: 30) |
+| ``POLICE_DUCKDB_MEMORY_LIMIT`` | ``2GB`` | DuckDB's memory limit in every step, dbt's included (it spills to disk beyond) |
 | ``POLICE_MARTS_POSTGRES_URL`` | unset | a PostgreSQL URL: when set, every publish also loads the marts there |
 | ``POLICE_MARTS_POSTGRES_SCHEMA`` | ``police`` | the schema BI users read |
 | ``POLICE_MARTS_POSTGRES_READER`` | ``police_reader`` | the role given read-only access to that schema |
@@ -32,6 +33,21 @@ def data_dir() -> Path:
 def warehouse_path() -> Path:
     explicit = os.environ.get("POLICE_WAREHOUSE")
     return Path(explicit).resolve() if explicit else data_dir() / "warehouse.duckdb"
+
+
+# DuckDB's own default is 80 % of the machine's memory, per process: a national backfill's dbt build then takes
+# what a laptop has. Each process (the run, dbt) stays near this plus its Python (docs/benchmarks.md, backfill).
+# dbt/profiles.yml falls back to the same value for dbt run by hand.
+DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("POLICE_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
+
+
+def duckdb_config() -> dict[str, str]:
+    """The settings every DuckDB connection of the platform opens with (``duckdb.connect(..., config=...)``)."""
+    return {"memory_limit": duckdb_memory_limit()}
 
 
 def base_url() -> str:

@@ -52,7 +52,7 @@ def connect(path: str | Path, read_only: bool = False, readers_use: Path | None 
     delay, waited = LOCK_FIRST_WAIT, 0.0
     for attempt in range(LOCK_RETRIES + 1):
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config.duckdb_config())
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from police_assets.core.config import duckdb_config
 from police_assets.core.datasets import STOP_AND_SEARCH, DatasetSpec, dataset_for_member
-from police_assets.core.sql import sql_literal
+from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import sweep, temp_path
 from police_assets.raw.zone import RawMonth
 
@@ -215,7 +216,7 @@ def convert_month(
     sweep(out.parent)  # what a killed conversion of this month left
     tmp_out = temp_path(out)
     schema = lake_schema(spec)
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
@@ -350,9 +351,7 @@ def _quarantined(con: duckdb.DuckDBPyConnection, ordered: list[SourceFile]) -> l
 def _write(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> tuple[int, list[tuple]]:
     """Write: the accepted rows to ``path`` as Parquet; returns the row count and a few rows for the catalogue
     (from the table in memory: reading them back from the file would open a new connection per dataset)."""
-    # Snappy (DuckDB's default) rather than zstd: faster to write here, for somewhat larger files
-    # (docs/benchmarks.md).
-    rows = con.execute(f"COPY {source} TO {sql_literal(str(path))} (FORMAT parquet)").fetchone()[0]
+    rows = con.execute(f"COPY {source} TO {sql_literal(str(path))} ({PARQUET_COPY_OPTIONS})").fetchone()[0]
     return rows, con.execute(f"SELECT * FROM {source} LIMIT 5").fetchall()
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg2 import sql
 
+from police_assets.core.config import duckdb_config
 from police_assets.publish.snapshot import MARTS_SCHEMA
 
 BATCH_ROWS = 200_000  # rows per COPY chunk: memory stays bounded whatever the table's size
@@ -116,7 +117,11 @@ def load_marts(
     try:
         # one transaction: committed when the block ends, rolled back on any error (or by the server when this
         # process dies)
-        with duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True) as duck, conn, conn.cursor() as cur:
+        with (
+            duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True, config=duckdb_config()) as duck,
+            conn,
+            conn.cursor() as cur,
+        ):
             _load(duck, cur, manifest, schema, reader_role, rows, log)
     finally:
         conn.close()

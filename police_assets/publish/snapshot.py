@@ -32,7 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from police_assets.core.sql import sql_literal
+from police_assets.core.config import duckdb_config
+from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import swap_in, sweep, temp_path
 
 MARTS_SCHEMA = "marts"
@@ -85,7 +86,9 @@ def _build(
     rows = {}
     for table in tables:
         target = sql_literal(parquet_dir / f"{table}.parquet")
-        rows[table] = warehouse.execute(f"COPY {MARTS_SCHEMA}.{table} TO {target} (FORMAT parquet)").fetchone()[0]
+        rows[table] = warehouse.execute(f"COPY {MARTS_SCHEMA}.{table} TO {target} ({PARQUET_COPY_OPTIONS})").fetchone()[
+            0
+        ]
     months = (
         [
             r[0]
@@ -98,7 +101,7 @@ def _build(
         if "fct_street_crimes" in rows
         else []
     )
-    with duckdb.connect(str(folder / "serving.duckdb")) as con:
+    with duckdb.connect(str(folder / "serving.duckdb"), config=duckdb_config()) as con:
         con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
         for table in tables:
             source = sql_literal(parquet_dir / f"{table}.parquet")

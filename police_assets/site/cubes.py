@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from police_assets.core.config import duckdb_config
 from police_assets.core.months import month_range
 from police_assets.core.sql import sql_literal
 from police_assets.publish.snapshot import snapshot_dir
@@ -72,7 +73,7 @@ def open_published(published_dir: Path) -> duckdb.DuckDBPyConnection:
     files = sorted(marts.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no published marts in {marts}: materialise publish/marts_snapshot first")
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     for f in files:
         con.execute(f"CREATE VIEW {f.stem} AS SELECT * FROM read_parquet({sql_literal(f)}, hive_partitioning = false)")
     return con

@@ -23,6 +23,7 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
+from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import sweep, temp_path
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
@@ -117,7 +118,7 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     sweep(folder)
     tables = []
-    with duckdb.connect() as con:
+    with duckdb.connect(config=duckdb_config()) as con:
         for name, doc in sorted(manifest.get("catalogue", {}).items()):
             source, parquet = marts / f"{name}.parquet", folder / f"{name}.parquet"
             tmp = temp_path(parquet)
