@@ -2,8 +2,9 @@
 
 ``<data>/published/marts/<table>.parquet``: every table and view of the dbt ``marts`` schema, as Parquet (a view,
 such as ``fct_street_crimes``, is computed once here so readers never pay for its join);
-``<data>/published/serving.duckdb``: the same tables in a DuckDB file for SQL users, built from those Parquet
-files (plain tables, no views that could point back into the live warehouse);
+``<data>/published/serving.duckdb``: the same tables for SQL users, as views over those Parquet files by
+absolute path (never over the live warehouse): a DuckDB file any process opens from any folder, and no second copy
+of the marts on disk (docs/decisions/0009-disk-footprint.md);
 ``<data>/published/manifest.json``: when, which months, how many rows.
 
 DuckDB allows one read-write process per file and a reader blocks writers, so a dashboard holding the live
@@ -69,8 +70,8 @@ def _build(
     generated: dict | None,
     docs: dict[str, dict],
 ) -> tuple[dict[str, int], list[str]]:
-    """Write the marts as Parquet, the DuckDB copy and the manifest of snapshot ``name`` into ``folder``;
-    returns rows and months."""
+    """Write the marts as Parquet and the manifest of snapshot ``name`` into ``folder``; returns rows and
+    months."""
     tables = [
         r[0]
         for r in warehouse.execute(
@@ -101,12 +102,6 @@ def _build(
         if "fct_street_crimes" in rows
         else []
     )
-    with duckdb.connect(str(folder / "serving.duckdb"), config=duckdb_config()) as con:
-        con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
-        for table in tables:
-            source = sql_literal(parquet_dir / f"{table}.parquet")
-            con.execute(f"CREATE TABLE {MARTS_SCHEMA}.{table} AS SELECT * FROM read_parquet({source})")
-        con.execute("CHECKPOINT")
     catalogue = {}
     for table in tables:
         described = docs.get(table, {})
@@ -130,6 +125,27 @@ def _build(
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return rows, months
+
+
+def _write_serving(snapshot: Path, tables: list[str]) -> None:
+    """``serving.duckdb`` of a snapshot already in its final folder: one view per mart over the snapshot's own
+    Parquet file, by absolute path (DuckDB resolves a view's relative path against the reader's working folder,
+    and checks the file exists when the view is created, hence after the snapshot's folder has its name)."""
+    target = snapshot / "serving.duckdb"
+    tmp = temp_path(target)
+    try:
+        with duckdb.connect(str(tmp), config=duckdb_config()) as con:
+            con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
+            for table in tables:
+                source = sql_literal(snapshot / "marts" / f"{table}.parquet")
+                con.execute(
+                    f"CREATE VIEW {MARTS_SCHEMA}.{table} AS "
+                    f"SELECT * FROM read_parquet({source}, hive_partitioning = false)"
+                )
+            con.execute("CHECKPOINT")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _link(path: Path, target: Path) -> None:
@@ -176,8 +192,11 @@ def publish_marts(
     try:
         rows, months = _build(warehouse, building, name, release, labels or {}, generated, docs or {})
         os.rename(building, done)
+        # Not yet linked from ``current``: a snapshot left without it here is removed by the next publish.
+        _write_serving(done, sorted(rows))
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
+        shutil.rmtree(done, ignore_errors=True)
         raise
     current = published_dir / CURRENT
     # the snapshot being replaced is kept, for readers that resolved it just before the swap; older ones go.

@@ -63,6 +63,30 @@ def test_each_publish_is_one_snapshot_swapped_in_and_a_pinned_reader_keeps_its_o
     )
 
 
+def test_serving_duckdb_is_views_over_its_own_snapshot_readable_from_any_folder(tmp_path):
+    """serving.duckdb holds no second copy of the marts: views over its snapshot's Parquet files, by absolute
+    path, so a reader in another working folder reads them, and a reader of an older snapshot keeps its own."""
+    published = tmp_path / "published"
+    with _warehouse(tmp_path / "w.duckdb", 5) as con:
+        first = publish_marts(con, published)
+    with _warehouse(tmp_path / "w.duckdb", 7) as con:
+        publish_marts(con, published)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    read = (
+        "import duckdb, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(con.execute('SELECT count(*) FROM marts.fct_street_crimes').fetchone()[0])\n"
+        "print(con.execute(\"SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts'\").fetchone()[0])\n"
+        "print(con.execute(\"SELECT count(*) FROM duckdb_views() WHERE schema_name = 'marts'\").fetchone()[0])\n"
+    )
+    for serving, crimes in [(published / "serving.duckdb", 7), (first.snapshot / "serving.duckdb", 5)]:
+        out = subprocess.run(
+            [sys.executable, "-c", read, str(serving)], cwd=elsewhere, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.split() == [str(crimes), "0", "2"]  # the rows; no tables; the two marts as views
+
+
 def test_a_publish_that_fails_midway_leaves_the_previous_snapshot_and_nothing_else(tmp_path, monkeypatch):
     published = tmp_path / "published"
     with _warehouse(tmp_path / "w.duckdb", 5) as con:
