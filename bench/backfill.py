@@ -19,7 +19,7 @@ then what the next release costs.
 For each run: wall time, the time of each stage (Dagster's own step durations), the peak RSS of the largest
 process (the CLI or dbt), and the bytes fetched; after the backfill, the disk used by each stage against the
 compressed size of the archive members loaded. Targets (issue 18): backfill under 4 minutes, peak RSS under
-3 GB, one more month under 25 s.
+3 GB, one more month under 25 s. DuckDB's memory limit is POLICE_DUCKDB_MEMORY_LIMIT's, as for users.
 """
 
 import argparse
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from dagster import DagsterInstance  # noqa: E402
 
+from police_assets.core.config import duckdb_memory_limit  # noqa: E402
 from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, month_range  # noqa: E402
 from police_dev.fake.generate import Release, month_members, write_release_from  # noqa: E402
 from police_dev.fake.server import FakePoliceServer  # noqa: E402
@@ -213,7 +214,10 @@ def main() -> int:
         PYTHONWARNINGS="ignore:Function `asset_materialize_command` is superseded",
     )
     env.pop("POLICE_WAREHOUSE", None)
-    title = f"backfill of {args.months} months ({months[0]}..{months[-1]}, {source})"
+    title = (
+        f"backfill of {args.months} months ({months[0]}..{months[-1]}, {source}, DuckDB memory limit "
+        f"{duckdb_memory_limit()})"
+    )
     backfill, fetched = run_against(source, site, env, months[0], months[-1], work / "backfill.log")
     ok = report(title, backfill, fetched, TARGET_BACKFILL_S)
 
