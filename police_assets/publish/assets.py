@@ -46,8 +46,8 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
     kinds={"duckdb", "parquet"},
     description=(
         "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
-        "`published/marts/`, the same tables in `published/serving.duckdb` (open it read-only any time, even "
-        "during a run), and `published/manifest.json` (months, rows, licence, release, labels). Rebuilt after every run as a "
+        "`published/marts/`, the same tables in `published/serving.duckdb` (views over those files; open it "
+        "read-only any time, even during a run), and `published/manifest.json` (months, rows, licence, release, labels). Rebuilt after every run as a "
         "whole snapshot (`published/snapshots/<id>/`) and swapped in with one rename of `published/current`, so "
         "readers never see tables from two runs."
     ),
