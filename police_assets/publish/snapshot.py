@@ -87,9 +87,8 @@ def _build(
     rows = {}
     for table in tables:
         target = sql_literal(parquet_dir / f"{table}.parquet")
-        rows[table] = warehouse.execute(f"COPY {MARTS_SCHEMA}.{table} TO {target} ({PARQUET_COPY_OPTIONS})").fetchone()[
-            0
-        ]
+        copy = f"COPY {MARTS_SCHEMA}.{table} TO {target} ({PARQUET_COPY_OPTIONS})"
+        rows[table] = warehouse.execute(copy).fetchone()[0]
     months = (
         [
             r[0]

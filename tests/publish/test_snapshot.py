@@ -65,7 +65,8 @@ def test_each_publish_is_one_snapshot_swapped_in_and_a_pinned_reader_keeps_its_o
 
 def test_serving_duckdb_is_views_over_its_own_snapshot_readable_from_any_folder(tmp_path):
     """serving.duckdb holds no second copy of the marts: views over its snapshot's Parquet files, by absolute
-    path, so a reader in another working folder reads them, and a reader of an older snapshot keeps its own."""
+    path, so a reader in another working folder reads them, a reader of an older snapshot keeps its own, and one
+    holding a snapshot the publish after next removed fails instead of reading it."""
     published = tmp_path / "published"
     with _warehouse(tmp_path / "w.duckdb", 5) as con:
         first = publish_marts(con, published)
@@ -85,6 +86,16 @@ def test_serving_duckdb_is_views_over_its_own_snapshot_readable_from_any_folder(
             [sys.executable, "-c", read, str(serving)], cwd=elsewhere, capture_output=True, text=True, check=True
         )
         assert out.stdout.split() == [str(crimes), "0", "2"]  # the rows; no tables; the two marts as views
+
+    # a reader holding the first snapshot's file across the publish that removes that snapshot fails loudly
+    # instead of reading months that are no longer published (docs/guarantees.md: it must reconnect)
+    with duckdb.connect(str(first.snapshot / "serving.duckdb"), read_only=True) as held:
+        with _warehouse(tmp_path / "w.duckdb", 9) as con:
+            publish_marts(con, published)
+        assert not first.snapshot.exists()
+        with pytest.raises(duckdb.IOException, match="fct_street_crimes.parquet"):
+            held.execute("SELECT count(*) FROM marts.fct_street_crimes").fetchone()
+    assert _counts(published) == (9, 9)
 
 
 def test_a_publish_that_fails_midway_leaves_the_previous_snapshot_and_nothing_else(tmp_path, monkeypatch):
