@@ -7,7 +7,7 @@ then what the next release costs.
 
 1. The fake data.police.uk publishes the archive of LATEST holding ``--months`` months of ``--scale`` street
    rows each (45 forces, outcomes and stop and search alike). Each month's members are generated once and
-   cached in ``--cache`` (generation is the slow part: about a minute per national month on one core), in
+   cached in ``--cache`` (generation is the slow part: docs/benchmarks.md), in
    ``--workers`` processes.
    Over 36 months the source is the archives as a folder (``DATA_POLICE_UK_URL=file://...``, what docs/running.md
    tells users for history): a month older than the newest archive's 36 is read from an older archive.
