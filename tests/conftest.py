@@ -105,11 +105,10 @@ def postgres():
     """A throwaway PostgreSQL cluster (police_dev.postgres) for one test module. Skipped with the reason where
     PostgreSQL is not installed, except under CI (``CI`` set), where .ci/run installs it first."""
     from police_dev.postgres import ThrowawayPostgres, unavailable_reason
+    from tests.helpers import skip_or_fail_in_ci
 
     reason = unavailable_reason()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must install Debian's postgresql (make postgres): {reason}")
-        pytest.skip(reason)
+        skip_or_fail_in_ci(reason)
     with ThrowawayPostgres() as pg:
         yield pg

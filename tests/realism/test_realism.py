@@ -11,7 +11,7 @@ from police_assets.raw.assets import archive_month
 from police_assets.transform.assets import police_dbt_assets
 from police_assets.warehouse.assets import force_files, warehouse_assets
 from police_dev.fake.server import FakePoliceServer
-from tests.helpers import fast_police, materialize_months
+from tests.helpers import fast_police, materialize_months, skip_or_fail_in_ci
 from tests.realism.sample import (
     REAL_SAMPLE,
     build_site,
@@ -210,7 +210,7 @@ def test_dashboards_render_the_real_files(loaded):
         text = html.read_text()
         assert 'id="sample-banner"' not in text and "Open Government Licence v3.0" in text, html.name
     if not find_chromium():
-        pytest.skip("no chromium on this machine (make browser)")
+        skip_or_fail_in_ci("no chromium on this machine (make browser: Debian's chromium package)")
     from playwright.sync_api import sync_playwright
 
     with duckdb.connect(str(loaded.published_dir / "serving.duckdb"), read_only=True) as con:

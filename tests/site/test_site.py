@@ -7,7 +7,6 @@ no Chromium is installed, except under CI (``CI`` set), where a missing browser 
 import base64
 import gzip
 import json
-import os
 import shutil
 
 import duckdb
@@ -20,7 +19,7 @@ from police_assets.site.pages import PAGE_BUILDERS
 from police_assets.site.render import _script_safe, render_site
 from police_dev.browser import find_chromium, launch
 from police_dev.demo import mark_generated
-from tests.helpers import fast_police, materialize_months
+from tests.helpers import fast_police, materialize_months, skip_or_fail_in_ci
 
 CHROMIUM = find_chromium()
 PAGES = ["crime", "outcomes", "stop-and-search", "coverage"]
@@ -155,9 +154,7 @@ def test_page_builders_only_read_published_files(built):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium (see .ci/run)")
-        pytest.skip("no chromium on this machine (apt-get install chromium)")
+        skip_or_fail_in_ci("no chromium on this machine (make browser: Debian's chromium package)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
