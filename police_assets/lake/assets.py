@@ -13,7 +13,7 @@ from dagster import (
     multi_asset,
 )
 
-from police_assets.core import datasets
+from police_assets.core import datasets, sql
 from police_assets.core.datasets import DATASETS, DatasetSpec
 from police_assets.core.metadata import OWNERS, code_version, column_schema, markdown_table, run_metadata, stage_results
 from police_assets.core.partitions import monthly_partitions
@@ -37,7 +37,8 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
         deps=[["raw", "archive_month"]],
         group_name="lake",
         owners=OWNERS,
-        code_version=code_version(__file__, datasets.__file__),
+        # sql: PARQUET_COPY_OPTIONS, how the lake files are written
+        code_version=code_version(__file__, datasets.__file__, sql.__file__),
         kinds={"duckdb", "parquet"},
         description=(
             f"{spec.description}\n\nLake copy: `lake/{spec.name}/month=YYYY-MM/data.parquet`, snake_case typed "

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from police_assets.core import config
+from police_assets.core import config, sql
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
@@ -42,7 +42,7 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
     pool=WAREHOUSE_POOL,
     group_name="publish",
     owners=OWNERS,
-    code_version=code_version(__file__),
+    code_version=code_version(__file__, sql.__file__),  # sql: PARQUET_COPY_OPTIONS, how the marts are written
     kinds={"duckdb", "parquet"},
     description=(
         "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
