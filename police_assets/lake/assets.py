@@ -28,7 +28,7 @@ from police_assets.lake.convert import (
     share_cores,
     source_files,
 )
-from police_assets.raw.zone import RawMonthMissing, read_manifest
+from police_assets.raw.zone import RawFileDamaged, RawMonth, RawMonthMissing, read_manifest, verify_files
 
 
 def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
@@ -80,14 +80,11 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
                 raw = read_manifest(storage.raw_dir, month)
             except RawMonthMissing as exc:
                 raise Failure(f"lake {month}: {exc}") from exc
-            futures = {
-                spec: pool.submit(convert_month, spec, month, source_files(raw, spec), storage.lake_dir, threads)
-                for spec in active
-            }
+            futures = {spec: pool.submit(_convert, spec, raw, storage.lake_dir, threads) for spec in active}
             for spec, future in futures.items():
                 try:
                     result = future.result()
-                except HeaderMismatch as exc:
+                except (HeaderMismatch, RawFileDamaged) as exc:
                     failed[spec.name] = f"lake/{spec.name} {month}: {exc}"
                     context.log.error(failed[spec.name])
                     continue
@@ -110,6 +107,15 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
             f"--select '{good}' for the same months, then the marts"
         )
     yield from stage_results("lake", metadata, failed, context, by_month)
+
+
+def _convert(spec: DatasetSpec, raw: RawMonth, lake_dir, threads: int) -> LakeResult:
+    """One dataset-month: its raw files checked against the manifest's CRC-32 and size, then converted. A damaged
+    file stops the dataset-month before DuckDB reads a byte of it (DuckDB does not check gzip's CRC), so its
+    lake file keeps the last good conversion."""
+    files = source_files(raw, spec)
+    verify_files(raw, [f.member for f in files])
+    return convert_month(spec, raw.month, files, lake_dir, threads)
 
 
 def _lake_month(spec: DatasetSpec, r: LakeResult, absent: list[str]) -> dict:

@@ -15,12 +15,13 @@ import json
 import logging
 import shutil
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from police_assets.core.tempfiles import swap_in, sweep, temp_path
-from police_assets.source.remote_zip import GZIP_OVERHEAD, ArchiveError, MemberInfo, RemoteArchive
+from police_assets.source.remote_zip import GZIP_HEADER, GZIP_OVERHEAD, ArchiveError, MemberInfo, RemoteArchive
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ MANIFEST = "_manifest.json"
 
 class RawMonthMissing(FileNotFoundError):
     """The raw zone has no complete copy of a month (materialise the raw asset for it first)."""
+
+
+class RawFileDamaged(ValueError):
+    """A raw file no longer holds what its month's manifest recorded (a damaged disk, an edit by hand)."""
 
 
 def month_dir(raw_root: Path, month: str) -> Path:
@@ -70,6 +75,74 @@ def read_manifest(raw_root: Path, month: str) -> RawMonth:
         )
     body = json.loads(path.read_text())
     return RawMonth(**body, path=str(path.parent))
+
+
+def refetch_advice(month: str) -> str:
+    """How to replace a month's raw copy with a fresh one from the source (the raw step always fetches)."""
+    return (
+        f"fetch it again by materialising raw/archive_month for {month} and the stages after it, e.g. "
+        f"dagster asset materialize -m police_assets.definitions --select '*' --partition {month}"
+    )
+
+
+_VERIFY_CHUNK = 1 << 20  # bytes read and inflated at a time: memory stays flat whatever the file's size
+
+
+def verify_member(raw: RawMonth, member: dict) -> None:
+    """Check one raw file against the CRC-32 and size of the published member in ``raw``'s manifest.
+
+    A ``.gz`` file is inflated (in bounded chunks) and its text checked, so a flipped byte anywhere, the gzip
+    header included, is caught before a reader sees it: DuckDB reads gzip without checking its CRC, and a flip
+    can decode to different, plausible text. Raises :class:`RawFileDamaged` naming the file and how to fetch
+    it again; the same check on a stored (``.csv``) member reads it plainly.
+    """
+    path = Path(raw.path) / member["file"]
+    crc, size = 0, 0
+    try:
+        with open(path, "rb") as fh:
+            # wbits 31: a gzip stream (its trailer checked too); a stored member is read as it is. The header is
+            # the one the raw zone writes, byte for byte: gzip ignores some of its bytes (time stamp, OS), but a
+            # file that differs anywhere is not the one fetched.
+            inflater = zlib.decompressobj(31) if path.suffix == ".gz" else None
+            if inflater is not None and fh.read(len(GZIP_HEADER)) != GZIP_HEADER:
+                raise RawFileDamaged("its gzip header is not the one written at fetch time")
+            fh.seek(0)
+            while block := fh.read(_VERIFY_CHUNK):
+                while block:
+                    if inflater is None:
+                        text, block = block, b""
+                    else:
+                        text = inflater.decompress(block, _VERIFY_CHUNK)
+                        block = inflater.unconsumed_tail
+                    crc, size = zlib.crc32(text, crc), size + len(text)
+                    if size > member["size"]:
+                        raise RawFileDamaged(f"inflates past the published {member['size']:,} bytes")
+            if inflater is not None:
+                tail = inflater.flush()
+                crc, size = zlib.crc32(tail, crc), size + len(tail)
+                if not inflater.eof or inflater.unused_data:
+                    raise RawFileDamaged("the gzip stream is cut short or has bytes after its end")
+    except FileNotFoundError:
+        problem = "the file is gone"
+    except (OSError, zlib.error, RawFileDamaged) as exc:
+        problem = f"cannot be read back ({exc})"
+    else:
+        stored = path.stat().st_size
+        if f"{crc:08x}" == member["crc32"] and size == member["size"] and stored == member.get("stored_size", stored):
+            return
+        problem = f"reads back as {size:,} bytes with CRC-32 {crc:08x} ({stored:,} bytes on disk)"
+    raise RawFileDamaged(
+        f"raw file {path} is damaged: {problem}, but {member['name']} was published as {member['size']:,} bytes "
+        f"with CRC-32 {member['crc32']} ({raw.archive}). Nothing of it was read; {refetch_advice(raw.month)}"
+    )
+
+
+def verify_files(raw: RawMonth, names: list[str]) -> None:
+    """:func:`verify_member` for each member of ``raw`` named in ``names`` (archive member names)."""
+    wanted = set(names)
+    for member in raw.members:
+        if member["name"] in wanted:
+            verify_member(raw, member)
 
 
 def provenance(raw_root: Path, months: list[str]) -> dict:

@@ -240,3 +240,27 @@ def test_a_dataset_that_fails_stops_alone_and_the_step_names_it(storage, police)
             ).fetchall()
         }
     assert {"street_crimes", "outcomes"} <= loaded and "stop_and_search" not in loaded
+
+
+def test_a_raw_file_damaged_on_disk_fails_its_month_and_nothing_of_it_reaches_the_lake(storage, police):
+    from dagster import AssetKey
+
+    assert materialize(INGEST_ASSETS[:2], resources=_resources(storage, police), partition_key="2024-02").success
+    lake_file = storage.lake_dir / "street_crimes" / "month=2024-02" / "data.parquet"
+    before = lake_file.read_bytes()
+    damaged = sorted((storage.raw_dir / "month=2024-02").glob("*-street.csv.gz"))[3]
+    body = bytearray(damaged.read_bytes())
+    body[len(body) // 2] ^= 0x10  # one bit, mid-file: DuckDB would read it without a word
+    damaged.write_bytes(bytes(body))
+
+    result = materialize(
+        INGEST_ASSETS[1:2], resources=_resources(storage, police), partition_key="2024-02", raise_on_error=False
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error.message
+    assert f"raw file {damaged} is damaged" in failure and "raw/archive_month for 2024-02" in failure
+    assert AssetKey(["lake", "street_crimes"]) not in {e.asset_key for e in result.get_asset_materialization_events()}
+    assert lake_file.read_bytes() == before  # the last good conversion stays
+
+    # doing what the message says (fetch the month again) mends it
+    assert materialize(INGEST_ASSETS[:2], resources=_resources(storage, police), partition_key="2024-02").success

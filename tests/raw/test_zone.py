@@ -69,3 +69,43 @@ def test_a_hostile_archive_loads_nothing_of_the_month_and_names_the_member(tmp_p
     )
     assert not (tmp_path / "raw" / "month=2024-01").exists()
     assert fetched < 64 * 1024  # the tail with the directory only: no member data was fetched
+
+
+def _fetched_month(tmp_path, forces=("kent", "city-of-london")):
+    from police_dev.fake.generate import month_members, write_archive
+
+    write_archive(tmp_path / "site", "2024-01", month_members(3, "2024-01", 3000, None, list(forces)))
+    with FakePoliceServer(tmp_path / "site") as server:
+        with RemoteArchive(
+            make_session(requests_per_second=200, backoff_factor=0.01), archive_url(server.url, "2024-01"), tmp_path
+        ) as archive:
+            return fetch_month(archive, "2024-01", tmp_path / "raw", {}, [])
+
+
+def test_a_raw_file_damaged_anywhere_is_caught_against_the_manifest_naming_the_file_and_the_refetch(tmp_path):
+    from police_assets.raw.zone import RawFileDamaged, verify_member
+
+    raw = _fetched_month(tmp_path)
+    member = next(m for m in raw.members if m["name"].endswith("kent-street.csv"))
+    path = tmp_path / "raw" / "month=2024-01" / member["file"]
+    good = path.read_bytes()
+    verify_member(raw, member)  # as fetched: fine
+    # one-byte flips across the whole file: the gzip header, the first text, the middle, the trailer's CRC
+    # and size; a flip in the deflate stream may still decode (to other text), which the CRC-32 catches
+    for at in [0, 3, 9, 10, 40, len(good) // 3, len(good) // 2, len(good) - 200, len(good) - 8, len(good) - 1]:
+        damaged = bytearray(good)
+        damaged[at] ^= 0x04
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(RawFileDamaged) as err:
+            verify_member(raw, member)
+        message = str(err.value)
+        assert str(path) in message and "2024-01-kent-street.csv" in message, at
+        assert "materialising raw/archive_month for 2024-01" in message, at
+    path.write_bytes(good[:-30])  # cut short
+    with pytest.raises(RawFileDamaged, match="damaged"):
+        verify_member(raw, member)
+    path.unlink()
+    with pytest.raises(RawFileDamaged, match="the file is gone"):
+        verify_member(raw, member)
+    path.write_bytes(good)
+    verify_member(raw, member)
