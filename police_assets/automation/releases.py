@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from police_assets.core.months import add_months
+from police_assets.core.months import InvalidMonth, add_months, parse_month
 
 
 def fingerprint(members: dict[str, tuple[str, int]]) -> str:
@@ -27,12 +27,22 @@ def fingerprint(members: dict[str, tuple[str, int]]) -> str:
 
 
 def members_by_month(infolist) -> dict[str, dict[str, tuple[str, int]]]:
-    """Group an archive's members (objects with name, crc32, size) by the month folder they sit in."""
+    """Group an archive's CSV members (objects with name, crc32, size) by the ``YYYY-MM`` folder they sit in;
+    members outside such a folder are no month's."""
     out: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
     for m in infolist:
-        if "/" in m.name and m.name.endswith(".csv"):
-            out[m.name.split("/", 1)[0]][m.name] = (f"{m.crc32:08x}", m.size)
+        folder, _, rest = m.name.partition("/")
+        if rest and m.name.endswith(".csv") and _is_month(folder):
+            out[folder][m.name] = (f"{m.crc32:08x}", m.size)
     return dict(out)
+
+
+def _is_month(text: str) -> bool:
+    try:
+        parse_month(text)
+    except InvalidMonth:
+        return False
+    return True
 
 
 def contiguous_runs(months: list[str]) -> list[list[str]]:

@@ -26,7 +26,7 @@ from dagster import (
 
 from police_assets.automation.releases import Cursor, decide, fingerprint, members_by_month
 from police_assets.core import config
-from police_assets.core.months import add_months
+from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months
 from police_assets.core.partitions import monthly_partitions, range_tags
 from police_assets.core.storage import PoliceStorage
 from police_assets.raw.zone import RawMonthMissing, read_manifest
@@ -100,13 +100,16 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
             return SensorResult(skip_reason=f"no new release since {last_updated}{in_flight}", cursor=cursor.dump())
 
         try:
-            latest = api.latest_month()
+            announced = [d.month for d in api.crimes_street_dates()]
+            if not announced:
+                raise SourceError("crimes-street-dates listed no months")
         except SourceError as exc:
             # keep the old last_updated (and any retry): the next tick looks at this release again
             return SensorResult(
                 skip_reason=f"release {last_updated}: could not tell the newest month ({exc}); retrying next tick",
                 cursor=cursor.dump(),
             )
+        latest = max(announced)
         try:
             with police.open_archive(latest, storage.raw_dir / ".spool", session) as archive:
                 listing = members_by_month(archive.infolist())
@@ -115,6 +118,21 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
                 skip_reason=f"release {last_updated}: could not read {latest}.zip's directory ({exc}); retrying next tick",
                 cursor=cursor.dump(),
             )
+
+        if not listing:
+            return SensorResult(
+                skip_reason=(
+                    f"release {last_updated}: {latest}.zip holds no YYYY-MM/<file>.csv member, so it cannot be this "
+                    "release's archive; nothing was requested, looking again next tick"
+                ),
+                cursor=cursor.dump(),
+            )
+        # data.police.uk publishes the API and the archive separately: until the archive holds every month the
+        # API announces (within the archive's span), the release is not marked seen, so a later tick loads what
+        # the archive catches up with instead of finding "no new release"
+        span_start = add_months(latest, -(ARCHIVE_SPAN_MONTHS - 1))
+        lagging = sorted(m for m in announced if m >= span_start and m not in listing)
+        seen_before = cursor.last_updated
 
         archive_fp = {m: fingerprint(members) for m, members in listing.items()}
         loaded_fp = {m: fp for m in archive_fp if (fp := loaded_fingerprint(storage, m))}
@@ -126,7 +144,16 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
             set(monthly_partitions.get_partition_keys()),
             start_month or os.environ.get("POLICE_START_MONTH"),
         )
-        if decision.skip_reason:
+        if lagging:
+            cursor.last_updated = seen_before
+            lag = (
+                f"release {last_updated}: {latest}.zip does not hold {', '.join(lagging)} yet, which the API "
+                "announces (the archive is published separately); looking again next tick"
+            )
+            if not decision.runs:
+                return SensorResult(skip_reason=lag, cursor=cursor.dump())
+            context.log.warning(lag)
+        elif decision.skip_reason:
             return SensorResult(skip_reason=decision.skip_reason, cursor=cursor.dump())
         context.log.info(decision.summary)
         requests = [range_request(key, months, reason) for key, months, reason in decision.runs]

@@ -120,6 +120,38 @@ def test_revised_member_in_an_old_month_runs_that_month_only(harness):
     assert not harness.tick().run_requests
 
 
+def test_an_archive_that_lags_the_api_is_looked_at_again_until_it_holds_the_month(harness):
+    harness.run(harness.tick().run_requests[0])
+    # the API announces 2024-04, but the archive of that name still holds the old months only
+    months = month_range("2024-02", "2024-04")
+    old = {}
+    for m in month_range("2024-02", "2024-03"):
+        old.update(month_members(SEED, m, SCALE, None, FORCES))
+    write_archive(harness.site, "2024-04", old)
+    write_api(harness.site, months, {f: FORCE_NAMES[f] for f in FORCES}, {m: FORCES for m in months}, "2024-06-03")
+    for _ in range(2):  # every tick looks again, and says why it waits
+        lagging = harness.tick()
+        assert not lagging.run_requests
+        assert "2024-04.zip does not hold 2024-04 yet" in lagging.skip_reason.skip_message
+    publish(harness.site, "2024-04", 4, "2024-06-03")  # the archive catches up: same release date
+    caught_up = harness.tick()
+    assert [months_of(r) for r in caught_up.run_requests] == [["2024-04"]]
+    assert harness.run(caught_up.run_requests[0]).success
+    assert "no new release" in harness.tick().skip_reason.skip_message
+
+
+def test_an_archive_with_no_month_of_csv_files_skips_the_tick_with_a_reason(harness):
+    harness.run(harness.tick().run_requests[0])
+    write_archive(harness.site, "2024-04", {"README.txt": b"soon", "data/2024-04-kent-street.csv": b"x"})
+    months = month_range("2024-02", "2024-04")
+    write_api(harness.site, months, {f: FORCE_NAMES[f] for f in FORCES}, {m: FORCES for m in months}, "2024-06-03")
+    result = harness.tick()
+    assert not result.run_requests
+    assert "2024-04.zip holds no YYYY-MM/<file>.csv member" in result.skip_reason.skip_message
+    publish(harness.site, "2024-04", 4, "2024-06-03")
+    assert [months_of(r) for r in harness.tick().run_requests] == [["2024-04"]]
+
+
 def test_unchanged_release_requests_no_run(harness):
     harness.run(harness.tick().run_requests[0])
     assert "no new release since 2024-05-02" in harness.tick().skip_reason.skip_message
