@@ -4,12 +4,19 @@ dagster-dbt starts dbt as a subprocess. If the run's process is killed (SIGKILL,
 stops that dbt: it goes on writing the warehouse as an orphan while the next run takes the writer slot. This
 launcher sits between the two: it starts the real dbt (``dbt`` beside it in the same environment) with the
 same arguments and output, forwards SIGINT and SIGTERM to it (a cancelled run still stops dbt cleanly), and
-checks every second that its own parent is alive; once the parent is gone (the launcher has been re-parented),
-it stops dbt, and kills it if it has not stopped within ``GRACE_SECONDS``. Its exit code is dbt's.
+asks Linux to send it SIGTERM the moment its parent dies (``PR_SET_PDEATHSIG``), which it forwards like a
+cancel. As a fallback (another OS, or a signal lost) it checks every second that its parent is alive; once
+the parent is gone (the launcher has been re-parented), it stops dbt, and kills it if it has not stopped within
+``GRACE_SECONDS``. Its exit code is dbt's.
+
+What must stay true: nothing the launcher does before stopping dbt may fail. Its stdout and stderr are the dead
+run's pipe (dagster-dbt reads dbt's output through it), so any write there raises BrokenPipeError: dbt is
+stopped first, and the launcher's own words are written only if they can be, never at dbt's expense.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -25,6 +32,25 @@ def real_dbt() -> str:
     return os.environ.get("POLICE_DBT_COMMAND") or str(Path(sys.executable).with_name("dbt"))
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _signal_me_when_parent_dies(signum: int) -> None:
+    """Best effort: on Linux, have the kernel send ``signum`` to this process when its parent dies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the poll in run() is the only watch
+
+
+def _say(message: str) -> None:
+    """Write to stderr if it is still there; a dead run's closed pipe is not an error worth dying of."""
+    try:
+        os.write(2, f"police-dbt: {message}\n".encode())
+    except OSError:
+        pass
+
+
 def run(argv: list[str], poll: float = POLL_SECONDS) -> int:
     parent = os.getppid()
     child = subprocess.Popen([real_dbt(), *argv])  # stdout, stderr and the working directory are inherited
@@ -34,14 +60,15 @@ def run(argv: list[str], poll: float = POLL_SECONDS) -> int:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    _signal_me_when_parent_dies(signal.SIGTERM)
     while True:
         try:
             return child.wait(timeout=poll)
         except subprocess.TimeoutExpired:
             if os.getppid() == parent:
                 continue
-        print(f"police-dbt: the Dagster run (pid {parent}) is gone; stopping dbt (pid {child.pid})", file=sys.stderr)
-        child.terminate()
+        child.terminate()  # first: the words below go to a pipe that may be gone
+        _say(f"the Dagster run (pid {parent}) is gone; stopping dbt (pid {child.pid})")
         try:
             child.wait(timeout=GRACE_SECONDS)
         except subprocess.TimeoutExpired:
@@ -51,7 +78,9 @@ def run(argv: list[str], poll: float = POLL_SECONDS) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    # os._exit: at exit Python would flush stdout and stderr, which fails (with a traceback) on a dead run's
+    # pipe; the launcher buffers nothing of its own
+    os._exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

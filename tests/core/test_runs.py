@@ -102,26 +102,45 @@ def test_a_blocked_step_sleeps_between_checks_instead_of_spinning():
 
 
 def test_dbt_stops_when_the_run_that_started_it_is_killed(tmp_path):
-    """Regression: dbt outlived a killed run and kept writing the warehouse as an orphan."""
-    pid_file = tmp_path / "dbt.pid"
-    sleeper = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    """Regression: dbt outlived a killed run and kept writing the warehouse as an orphan. Started exactly as
+    dagster-dbt starts it (stdout a pipe the run reads, stderr into it), so when the run dies the launcher's own
+    output has nowhere to go either."""
+    nodes = tmp_path / "nodes.log"
+    # a stand-in dbt: a "node" every 50 ms, each logged with its start time, its output ignored if unread
+    dbt = textwrap.dedent(f"""
+        import os, sys, time
+        for i in range(400):
+            with open({str(nodes)!r}, "a") as log:
+                log.write(f"{{time.time()}} {{os.getpid()}}\\n")
+            try:
+                print("node", i, "of 400 OK", flush=True)
+            except BrokenPipeError:
+                pass
+            time.sleep(0.05)
+    """)
     run_process = textwrap.dedent(f"""
         import subprocess, sys, time
-        subprocess.Popen([{str(_police_dbt())!r}, "-c", {sleeper!r}])
-        time.sleep(120)
+        dbt = subprocess.Popen([{str(_police_dbt())!r}, "-c", {dbt!r}], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+        for line in dbt.stdout:  # as dagster-dbt streams dbt's events
+            pass
     """)
     env = dict(os.environ, POLICE_DBT_COMMAND=sys.executable)
     run = subprocess.Popen([sys.executable, "-c", run_process], env=env)
     deadline = time.monotonic() + 20
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    dbt_pid = int(pid_file.read_text())
+    while (not nodes.exists() or len(nodes.read_text().splitlines()) < 5) and time.monotonic() < deadline:
+        time.sleep(0.05)
     os.kill(run.pid, signal.SIGKILL)  # the run's process dies the hard way
+    killed_at = time.time()
     run.wait()
+    dbt_pid = int(nodes.read_text().split()[1])
     deadline = time.monotonic() + 15
     while _alive(dbt_pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert not _alive(dbt_pid), "dbt outlived the run"
+    started = [float(line.split()[0]) for line in nodes.read_text().splitlines()]
+    late = [t - killed_at for t in started if t > killed_at + 0.3]  # a signal's way, not a poll's second
+    assert not late, f"dbt started {len(late)} node(s) after the run was killed, up to {max(late):.2f}s after"
 
 
 def _police_dbt():
