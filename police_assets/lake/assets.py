@@ -19,7 +19,6 @@ from police_assets.core.metadata import OWNERS, code_version, column_schema, mar
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.lake.convert import (
-    HeaderMismatch,
     LakeResult,
     convert_month,
     duckdb_threads,
@@ -61,8 +60,10 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
     each (on 2 cores: two conversions of one DuckDB thread beat one after another on two threads, since
     DuckDB's parallel CSV scan does not keep two cores busy; docs/benchmarks.md).
 
-    A dataset that fails (a header off the contract, say) stops there and the others go on; their
-    materialisations are reported, then the step fails naming every failed dataset and month.
+    A file whose header is off the contract is set aside alone (logged, in the metadata, and shown as a gap
+    with its reason by the coverage mart); the rest of its month loads. A dataset that fails (a raw file
+    damaged since it was fetched) stops there and the others go on; their materialisations are reported, then
+    the step fails naming every failed dataset and month and how to fetch it again.
     """
     started = time.monotonic()
     specs = [spec for spec in DATASETS if AssetKey(["lake", spec.name]) in context.selected_asset_keys]
@@ -84,12 +85,18 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
             for spec, future in futures.items():
                 try:
                     result = future.result()
-                except (HeaderMismatch, RawFileDamaged) as exc:
+                except RawFileDamaged as exc:
                     failed[spec.name] = f"lake/{spec.name} {month}: {exc}"
                     context.log.error(failed[spec.name])
                     continue
                 missing = sorted(set(expected_forces(raw, spec)) - set(result.forces))
                 done[spec.name].append((result, missing))
+                for member, _, reason in result.set_aside:
+                    context.log.warning(
+                        f"lake/{spec.name} {month}: {member} set aside, none of its rows loaded ({reason}); the "
+                        "coverage mart shows the force-month as missing with this reason. If data.police.uk has "
+                        "changed the layout for good, the dataset's contract is in police_assets/core/datasets.py"
+                    )
                 context.log.info(
                     f"[{i}/{len(months)}] lake/{spec.name} {month}: {result.rows} rows from {result.files} files, "
                     f"{result.quarantined} quarantined, {len(missing)} forces absent, {result.seconds:.1f}s"
@@ -98,14 +105,6 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
     ok = [spec for spec in specs if spec.name not in failed]
     metadata = {spec.name: _lake_metadata(done[spec.name], months, seconds) for spec in ok}
     by_month = {spec.name: {r.month: _lake_month(spec, r, absent) for r, absent in done[spec.name]} for spec in ok}
-    if failed and len(failed) < len(specs):
-        # Dagster runs no step downstream of a failed one, so nothing of this run reaches the warehouse; say how
-        # to load the datasets that did convert
-        good = ",".join(f"lake/{name},warehouse/{name}" for name in metadata)
-        failed["next"] = (
-            f"the other datasets were converted; to load them without the failed one, materialise "
-            f"--select '{good}' for the same months, then the marts"
-        )
     yield from stage_results("lake", metadata, failed, context, by_month)
 
 
@@ -127,6 +126,7 @@ def _lake_month(spec: DatasetSpec, r: LakeResult, absent: list[str]) -> dict:
         "bytes": r.bytes,
         "forces_present": len(r.forces),
         "forces_absent": MetadataValue.text(", ".join(absent) or "none"),
+        "files_set_aside": MetadataValue.text("; ".join(f"{m}: {why}" for m, _, why in r.set_aside) or "none"),
         "duration_s": round(r.seconds, 2),  # this dataset's own conversion time
         "path": MetadataValue.path(str(r.parquet)),
         "preview": markdown_table([name for name, _ in lake_schema(spec)], r.sample),

@@ -5,6 +5,11 @@ as one table) and ``<data>/lake/_quarantine/<dataset>/month=YYYY-MM/quarantine.c
 parsed. Columns are the spec's snake_case names, typed, plus ``force_id`` from the file name and ``source_file``
 and ``source_row`` for lineage.
 
+A file whose header is not the dataset's contract (columns renamed, added, dropped or moved) is *set aside*: none
+of its rows are read, the month's other files load, and ``set_aside.csv`` in the month's quarantine folder names
+it with the reason, for the coverage mart to show the force-month as missing and why. Shifting columns into the
+wrong names would be worse than a gap; stopping the whole month for one force's file would be a bigger gap.
+
 Why DuckDB with a fixed schema: ``read_csv`` with declared VARCHAR columns and no sniffing is several times faster
 than ``union_by_name`` sniffing (docs/benchmarks.md), and parses each file once. The header is checked in Python first against the
 contract in :mod:`police_assets.core.datasets`, so a changed header fails loudly instead of shifting columns.
@@ -32,6 +37,7 @@ from police_assets.raw.zone import RawMonth
 log = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ("source_file", "source_row", "reason", "record")
+SET_ASIDE_COLUMNS = ("source_file", "force_id", "reason")
 
 _SQL_TYPES = {"text": "VARCHAR", "double": "DOUBLE", "month": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 
@@ -60,6 +66,7 @@ class LakeResult:
     quarantine: Path | None
     seconds: float
     sample: list[tuple] = field(default_factory=list)  # the first rows written, in lake_schema's columns
+    set_aside: list[tuple[str, str, str]] = field(default_factory=list)  # (member, force, reason): not read
 
 
 @functools.cache
@@ -93,6 +100,19 @@ def lake_path(lake_root: Path, spec: DatasetSpec, month: str) -> Path:
 
 def quarantine_path(lake_root: Path, spec: DatasetSpec, month: str) -> Path:
     return Path(lake_root) / "_quarantine" / spec.name / f"month={month}" / "quarantine.csv"
+
+
+def set_aside_path(lake_root: Path, spec: DatasetSpec, month: str) -> Path:
+    return quarantine_path(lake_root, spec, month).with_name("set_aside.csv")
+
+
+def read_set_aside(lake_root: Path, spec: DatasetSpec, month: str) -> list[tuple[str, str, str]]:
+    """The files of a dataset-month that the last conversion set aside: ``(member, force, reason)``."""
+    path = set_aside_path(lake_root, spec, month)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return [tuple(row) for row in list(csv.reader(fh))[1:]]
 
 
 MAX_HEADER_CHARS = 4096  # a real header is under 300 characters; a file without a line break is not a CSV
@@ -203,13 +223,21 @@ def convert_month(
 
     Every data row ends up in exactly one place: the Parquet file, or the quarantine file with the reason
     (a CSV row with the wrong number of fields, a coordinate that is not a number, a Month that is not the
-    file's month, a Date that is not a timestamp, a True/False column with another value). The steps: check
+    file's month, a Date that is not a timestamp, a True/False column with another value); a file whose header
+    is not the contract is set aside whole (``set_aside.csv``, read by no one as data). The steps: check
     the headers, scan (parse, type and check every file in one pass), number (each row's file and line),
     write the accepted rows, quarantine the others.
     """
     started = time.monotonic()
+    set_aside = []
     for f in files:
-        check_header(f.path, spec)
+        try:
+            check_header(f.path, spec)
+        except HeaderMismatch as exc:
+            set_aside.append((f.member, f.force_id, f"header not the published layout: {exc}"))
+    if set_aside:
+        aside = {member for member, _, _ in set_aside}
+        files = [f for f in files if f.member not in aside]
     out = lake_path(lake_root, spec, month)
     qpath = quarantine_path(lake_root, spec, month)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -242,6 +270,7 @@ def convert_month(
         con.close()
     os.replace(tmp_out, out)
     _write_quarantine(qpath, quarantined)
+    _write_rows(set_aside_path(lake_root, spec, month), SET_ASIDE_COLUMNS, set_aside)
     if quarantined:
         log.warning("lake %s %s: %d rows quarantined in %s", spec.name, month, len(quarantined), qpath)
     return LakeResult(
@@ -256,6 +285,7 @@ def convert_month(
         quarantine=qpath if quarantined else None,
         seconds=time.monotonic() - started,
         sample=sample,
+        set_aside=set_aside,
     )
 
 
@@ -356,16 +386,21 @@ def _write(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> tuple[int
 
 
 def _write_quarantine(qpath: Path, quarantined: list[tuple]) -> None:
-    """Quarantine: the rejected rows as CSV beside the lake file, or no file when there are none (a re-run that
-    now parses everything must not leave an old quarantine behind)."""
-    if not quarantined:
-        qpath.unlink(missing_ok=True)
+    """Quarantine: the rejected rows as CSV beside the lake file."""
+    _write_rows(qpath, QUARANTINE_COLUMNS, quarantined)
+
+
+def _write_rows(path: Path, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """``rows`` as a CSV file at ``path``, atomically, or no file when there are none (a re-run that now reads
+    everything must not leave an old record behind)."""
+    if not rows:
+        path.unlink(missing_ok=True)
         return
-    qpath.parent.mkdir(parents=True, exist_ok=True)
-    sweep(qpath.parent)
-    tmp_q = temp_path(qpath)
-    with open(tmp_q, "w", newline="") as fh:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sweep(path.parent)
+    tmp = temp_path(path)
+    with open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(QUARANTINE_COLUMNS)
-        w.writerows(quarantined)
-    os.replace(tmp_q, qpath)
+        w.writerow(columns)
+        w.writerows(rows)
+    os.replace(tmp, path)

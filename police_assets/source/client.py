@@ -8,12 +8,14 @@ the published one, with a User-Agent that names this project so the operators ca
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -28,7 +30,12 @@ REQUESTS_PER_SECOND = 10.0  # data.police.uk allows 15 (see RateLimiter)
 REQUESTS_BURST = 10  # data.police.uk allows 30
 RETRIES = 5
 BACKOFF_FACTOR = 0.5
-TIMEOUT_SECONDS = 60.0
+TIMEOUT_SECONDS = 60.0  # per connect and per read: a server that stops sending
+# A whole API answer, from the request to its last byte: a server that trickles bytes never trips the per-read
+# timeout, so without this a call could hold a run for hours. The largest answer (crimes-street-dates, about
+# 44 kB) takes well under a second; retries of a failed request come on top (make_retry).
+API_DEADLINE_SECONDS = 120.0
+API_READ_CHUNK = 1 << 16
 USER_AGENT = f"police-assets/{__version__} (+https://github.com/police-data-platform/police-assets)"
 
 
@@ -158,23 +165,42 @@ class StreetDate:
 class PoliceApi:
     """The data.police.uk JSON API calls this platform needs."""
 
-    def __init__(self, base_url: str, session: requests.Session, timeout: float = TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        base_url: str,
+        session: requests.Session,
+        timeout: float = TIMEOUT_SECONDS,
+        deadline: float = API_DEADLINE_SECONDS,
+    ):
         self.base_url = base_url
         self.session = session
         self.timeout = timeout
+        self.deadline = deadline
 
     def get_json(self, endpoint: str):
+        """The JSON answer of ``endpoint``, read whole within ``deadline`` seconds or a SourceError saying so."""
         url = api_url(self.base_url, endpoint)
+        started = time.monotonic()
         try:
-            resp = self.session.get(url, timeout=self.timeout)
-        except requests.RequestException as exc:  # retries are exhausted by now
+            with self.session.get(url, timeout=self.timeout, stream=True) as resp:
+                body = bytearray()
+                # read1: whatever has arrived, so the deadline is checked as bytes trickle in
+                while chunk := resp.raw.read1(API_READ_CHUNK, decode_content=True):
+                    body += chunk
+                    if time.monotonic() - started > self.deadline:
+                        raise SourceError(
+                            f"GET {url} gave up after {self.deadline:.0f} s: the answer was still arriving "
+                            f"({len(body):,} bytes so far); data.police.uk is too slow now, try again later"
+                        )
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # retries are exhausted by now
             raise SourceError(f"GET {url} failed after retries: {exc}") from exc
+        text = body.decode("utf-8", errors="replace")
         if resp.status_code != 200:
-            raise SourceError(f"GET {url} answered HTTP {resp.status_code} after retries: {resp.text[:200]!r}")
+            raise SourceError(f"GET {url} answered HTTP {resp.status_code} after retries: {text[:200]!r}")
         try:
-            return resp.json()
+            return json.loads(text)
         except ValueError as exc:
-            raise SourceError(f"GET {url} did not return JSON: {resp.text[:200]!r}") from exc
+            raise SourceError(f"GET {url} did not return JSON: {text[:200]!r}") from exc
 
     def crime_last_updated(self) -> str:
         """The date of the latest release, e.g. ``"2024-03-01"`` (cheap: poll this to spot a release)."""

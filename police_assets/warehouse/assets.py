@@ -27,7 +27,7 @@ from police_assets.core.metadata import (
 )
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.lake.convert import lake_path
+from police_assets.lake.convert import lake_path, read_set_aside
 from police_assets.raw.zone import read_manifest
 from police_assets.warehouse.load import (
     FORCE_FILES,
@@ -128,7 +128,8 @@ warehouse_assets = [warehouse]
 
 @asset(
     key=["warehouse", "force_files"],
-    deps=[["raw", "archive_month"]],
+    # the lake: which files its conversion set aside (a header off the contract), and why
+    deps=[["raw", "archive_month"], *(["lake", spec.name] for spec in DATASETS)],
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
@@ -138,7 +139,8 @@ warehouse_assets = [warehouse]
     kinds={"duckdb"},
     description=(
         "Which force published which dataset for each month: one row per force (the API's force list at fetch "
-        f"time) x dataset x month, with whether a file was in the archive and its size. Table `{FORCE_FILES}`; "
+        f"time) x dataset x month, with whether a file was in the archive, its size, and why the lake set it aside "
+        f"if it did (a header off the published layout). Table `{FORCE_FILES}`; "
         "the dbt coverage model reads it so a force that published nothing shows as a gap, never as zero crime."
     ),
     metadata={"dagster/table_name": FORCE_FILES},
@@ -151,7 +153,12 @@ def force_files(context: AssetExecutionContext, storage: PoliceStorage) -> Mater
     with storage.connect_warehouse() as con:
         for month in months:
             raw = read_manifest(storage.raw_dir, month)
-            rows = force_file_rows(raw)
+            set_aside = {
+                (force, spec.file_suffix): reason
+                for spec in DATASETS
+                for _, force, reason in read_set_aside(storage.lake_dir, spec, month)
+            }
+            rows = force_file_rows(raw, set_aside)
             load = load_force_files(con, month, rows, raw.archive)
             missing[month] = [(month, r[0], r[2]) for r in rows if not r[3]]
             by_month[month] = {

@@ -95,27 +95,33 @@ FORCE_FILES = f"{SCHEMA}.force_files"
 
 
 def load_force_files(con: duckdb.DuckDBPyConnection, month: str, rows: list[tuple], source: str) -> LoadResult:
-    """Replace ``month`` of ``landing.force_files``: ``(force_id, force_name, dataset, has_file, file_bytes)`` rows."""
+    """Replace ``month`` of ``landing.force_files``: ``(force_id, force_name, dataset, has_file, file_bytes,
+    set_aside_reason)`` rows."""
     started = time.monotonic()
     _ensure_schema(con)
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {FORCE_FILES} (
-            month DATE, force_id VARCHAR, force_name VARCHAR, dataset VARCHAR, has_file BOOLEAN, file_bytes BIGINT
+            month DATE, force_id VARCHAR, force_name VARCHAR, dataset VARCHAR, has_file BOOLEAN, file_bytes BIGINT,
+            set_aside_reason VARCHAR
         )
     """)
-    values = ", ".join(["(CAST(? AS DATE), ?, ?, ?, ?, ?)"] * len(rows)) or None
+    # a warehouse from before files could be set aside: the column is added (last, where CREATE puts it)
+    con.execute(f"ALTER TABLE {FORCE_FILES} ADD COLUMN IF NOT EXISTS set_aside_reason VARCHAR")
+    values = ", ".join(["(CAST(? AS DATE), ?, ?, ?, ?, ?, ?)"] * len(rows)) or None
     params = [v for r in rows for v in (f"{month}-01", *r)]
     sql = f"INSERT INTO {FORCE_FILES} VALUES {values}" if values else "SELECT 1"
     n, deleted = _replace_month(con, FORCE_FILES, month, sql, params, source)
     return LoadResult("force_files", month, n, deleted, time.monotonic() - started)
 
 
-def force_file_rows(raw: RawMonth) -> list[tuple]:
-    """One row per force x dataset for the month: did the force publish a file, and how big was it.
+def force_file_rows(raw: RawMonth, set_aside: dict[tuple[str, str], str] | None = None) -> list[tuple]:
+    """One row per force x dataset for the month: did the force publish a file, how big was it, and why the lake
+    set it aside, if it did (``set_aside``: (force, file suffix) -> reason).
 
     Forces come from the API's list at fetch time plus any force that has a file (a force missing from the API
     list still counts); the dataset is the spec's file suffix (street, outcomes, stop-and-search).
     """
+    set_aside = set_aside or {}
     files = {}
     for member in raw.members:
         hit = dataset_for_member(member["name"], raw.month)
@@ -125,7 +131,14 @@ def force_file_rows(raw: RawMonth) -> list[tuple]:
     for force, _ in files:
         forces.setdefault(force, force)
     return [
-        (force, name, spec.file_suffix, (force, spec.file_suffix) in files, files.get((force, spec.file_suffix), 0))
+        (
+            force,
+            name,
+            spec.file_suffix,
+            (force, spec.file_suffix) in files,
+            files.get((force, spec.file_suffix), 0),
+            set_aside.get((force, spec.file_suffix)),
+        )
         for force, name in sorted(forces.items())
         for spec in DATASETS
     ]

@@ -193,53 +193,55 @@ def test_one_dataset_of_a_stage_can_be_materialised_alone(storage, police):
     assert "outcomes" in tables and "street_crimes" not in tables
 
 
-def test_a_dataset_that_fails_stops_alone_and_the_step_names_it(storage, police):
-    from dagster import AssetKey, DagsterInstance
+def test_a_file_whose_header_drifted_is_set_aside_alone_and_shown_as_a_gap_with_its_reason(tmp_path, storage):
+    """A fresh data folder, a source that publishes one stop-and-search file with a renamed column: the run
+    succeeds, every other file of the month and the next month's load, and the coverage mart and the coverage
+    page show that force-month as missing with the reason."""
+    from police_assets.site.cubes import open_published
+    from police_assets.site.pages import coverage
+    from police_dev.fake.generate import FORCE_NAMES, month_members, write_api, write_archive
+    from police_dev.fake.server import FakePoliceServer
+    from tests.helpers import fast_police
 
+    forces = ["kent", "essex", "city-of-london"]
+    months = ["2024-01", "2024-02"]
+    members = {}
+    for m in months:
+        members.update(month_members(5, m, 3000, None, forces))
+    drifted = "2024-01/2024-01-kent-stop-and-search.csv"
+    members[drifted] = members[drifted].replace(b"Type,", b"Search type,", 1)
+    write_archive(tmp_path / "site", "2024-02", members)
+    write_api(tmp_path / "site", months, {f: FORCE_NAMES[f] for f in forces}, {m: forces for m in months}, "2024-03-01")
     instance = DagsterInstance.ephemeral()
-    assert materialize([archive_month], resources=_resources(storage, police), partition_key="2024-02").success
-    # a stop-and-search file whose header drifted: that dataset fails, street and outcomes are still converted
-    bad = next((storage.raw_dir / "month=2024-02").glob("*-stop-and-search.csv.gz"))  # kept gzip-wrapped
-    bad.write_bytes(gzip.compress(gzip.decompress(bad.read_bytes()).replace(b"Type,", b"Search type,", 1)))
-    result = materialize(
-        INGEST_ASSETS[1:2],
-        resources=_resources(storage, police),
-        partition_key="2024-02",
-        instance=instance,
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = result.get_step_failure_events()[0].event_specific_data.error.message
-    error, hint = failure.split("; the other datasets were converted")
-    assert "lake/stop_and_search 2024-02" in error and bad.name in error and "Search type" in error
-    assert "street_crimes" not in error and "outcomes" not in error
-    done = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert done == {AssetKey(["lake", "street_crimes"]), AssetKey(["lake", "outcomes"])}
-    assert instance.get_materialized_partitions(AssetKey(["lake", "outcomes"])) == {"2024-02"}
-    assert not (storage.lake_dir / "stop_and_search" / "month=2024-02" / "data.parquet").exists()
+    with FakePoliceServer(tmp_path / "site") as server:
+        result = materialize_months(
+            all_assets, "2024-01", "2024-02", storage=storage, police=fast_police(server), instance=instance
+        )
+    assert result.success
+    logged = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any(f"{drifted} set aside, none of its rows loaded" in m and "Search type" in m for m in logged)
 
-    # the failure says how to load the other datasets; doing what it says loads them
-    from dagster import AssetSelection
-
-    selected = hint.split("--select '")[1].split("'")[0]
-    assert selected == "lake/street_crimes,warehouse/street_crimes,lake/outcomes,warehouse/outcomes"
-    keys = [AssetKey(k.split("/")) for k in selected.split(",")]
-    follow = materialize(
-        INGEST_ASSETS[1:3],
-        resources=_resources(storage, police),
-        partition_key="2024-02",
-        instance=instance,
-        selection=AssetSelection.assets(*keys),
-    )
-    assert follow.success
     with duckdb.connect(str(storage.warehouse), read_only=True) as con:
-        loaded = {
-            t
-            for (t,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'landing'"
+        searched = dict(
+            con.execute(
+                "SELECT force_id || ' ' || strftime(month, '%Y-%m'), count(*) FROM landing.stop_and_search GROUP BY 1"
             ).fetchall()
+        )
+        loaded = {
+            t: con.execute(f"SELECT count(*) FROM landing.{t}").fetchone()[0] for t in ("street_crimes", "outcomes")
         }
-    assert {"street_crimes", "outcomes"} <= loaded and "stop_and_search" not in loaded
+        row = con.execute(
+            """SELECT coverage_status, is_gap, has_file, set_aside_reason FROM marts.fct_force_month_coverage
+               WHERE force_id = 'kent' AND file_month = DATE '2024-01-01' AND dataset_name = 'stop-and-search'"""
+        ).fetchone()
+    assert "kent 2024-01" not in searched and searched["kent 2024-02"] > 0 and searched["essex 2024-01"] > 0
+    assert all(loaded.values())
+    status, is_gap, has_file, reason = row
+    assert (status, is_gap, has_file) == ("missing", True, True)
+    assert "header not the published layout" in reason and "Search type" in reason
+    with open_published(storage.published_dir) as con:  # as the site renders it
+        page = coverage.build(con, "Not known")
+    assert any("set aside unread" in n and "2024-01 Kent" in n and "Search type" in n for n in page.notes)
 
 
 def test_a_raw_file_damaged_on_disk_fails_its_month_and_nothing_of_it_reaches_the_lake(storage, police):

@@ -124,3 +124,16 @@ def test_an_html_page_served_with_200_is_not_json(fake_server):
     fake_server.add_fault("html", count=1, path_contains="/api/crimes-street-dates")
     with pytest.raises(SourceError, match="crimes-street-dates did not return JSON"):
         _api(fake_server).latest_month()
+
+
+def test_an_api_answer_that_trickles_in_gives_up_at_its_overall_deadline(fake_server):
+    import time
+
+    api = PoliceApi(fake_server.url, make_session(requests_per_second=200, retries=0), timeout=5, deadline=1.0)
+    # 256 bytes every 0.3 s: every read is quick, so only an overall deadline can stop it (45 forces: ~3 kB)
+    fake_server.add_fault("trickle", count=1, path_contains="/api/forces", seconds=0.3)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"gave up after 1 s: the answer was still arriving \(\d[\d,]* bytes"):
+        api.forces()
+    assert time.monotonic() - started < 2.5
+    assert len(api.forces()) == 45  # the next call, at full speed, is whole

@@ -2,7 +2,8 @@
     records reached the marts, and what that makes the force-month (coverage_status). The one owner of the
     coverage rule: the dashboards, the force_month_coverage check and SQL users all read coverage_status.
 
-    * 'missing': no file, although the force published this dataset in some other loaded month;
+    * 'missing': no file, although the force published this dataset in some other loaded month, or a file the
+      lake set aside unread (set_aside_reason: its header was not the published layout);
     * 'empty': a file without records;
     * 'partial': records below half the force's median over its surrounding 12 months (6 before, 6 after,
       months with records only, at least 2 of them): a file that holds a fraction of the force's usual volume;
@@ -93,6 +94,7 @@ joined as (
         force_files.dataset_name,
         force_files.has_file,
         force_files.file_bytes,
+        force_files.set_aside_reason,
         coalesce(records.record_count, 0) as record_count,
         records.location_missing_count,
         records.lsoa_missing_count
@@ -135,7 +137,7 @@ final as (
         record_count,
         case
             when not force_publishes_dataset then 'never'
-            when not has_file then 'missing'
+            when not has_file or set_aside_reason is not null then 'missing'
             when record_count = 0 then 'empty'
             when
                 reference_month_count >= {{ min_reference_months }}
@@ -144,7 +146,8 @@ final as (
             else 'complete'
         end as coverage_status,
         reference_record_count,
-        not has_file or record_count = 0 as is_gap,
+        set_aside_reason,
+        not has_file or set_aside_reason is not null or record_count = 0 as is_gap,
         location_missing_count,
         lsoa_missing_count,
         location_missing_count / nullif(record_count, 0) as location_missing_share,

@@ -14,7 +14,8 @@ renamed as (
         force_name,
         dataset as dataset_name,
         has_file,
-        file_bytes
+        file_bytes,
+        set_aside_reason
     from source
 
 )

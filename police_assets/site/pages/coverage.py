@@ -38,6 +38,21 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
         relabel={**names, "dataset": {spec.file_suffix: spec.title for spec in DATASETS}},
         unknown=unknown,
     )
+    set_aside = con.execute(
+        """SELECT strftime(file_month, '%Y-%m'), force_name, dataset_name, set_aside_reason
+           FROM fct_force_month_coverage WHERE set_aside_reason IS NOT NULL ORDER BY 1 DESC, 2, 3"""
+    ).fetchall()
+    titles = {spec.file_suffix: spec.title for spec in DATASETS}
+    shown = [f"{month} {force}, {titles.get(ds, ds)}: {why}" for month, force, ds, why in set_aside[:20]]
+    set_aside_note = (
+        [
+            f"{len(set_aside)} published file(s) were set aside unread and count as missing: "
+            + "; ".join(shown)
+            + ("; and more in fct_force_month_coverage.set_aside_reason." if len(set_aside) > 20 else ".")
+        ]
+        if set_aside
+        else []
+    )
     return Page(
         slug="coverage",
         title="Coverage",
@@ -92,5 +107,6 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
             '("Never published"), which is not counted as missing.',
             "Partial: records below half the force's median over its surrounding 12 months (at least 2 of them "
             "with records); the rule lives in the dbt model fct_force_month_coverage.",
+            *set_aside_note,
         ],
     )
