@@ -66,3 +66,14 @@ def swap_in(new: str | os.PathLike, final: str | os.PathLike) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(new, final)
+
+
+def link_in(path: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Make ``path`` a symlink to ``target`` (relative to ``path``'s folder), replacing a file or link in one
+    rename (a folder from an older layout is moved aside first, once: see :func:`swap_in`)."""
+    path, target = Path(path), Path(target)
+    if path.is_symlink() and Path(os.readlink(path)) == target:
+        return
+    tmp = temp_path(path)
+    os.symlink(target, tmp)
+    swap_in(tmp, path)

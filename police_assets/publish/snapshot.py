@@ -35,7 +35,7 @@ import duckdb
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
-from police_assets.core.tempfiles import swap_in, sweep, temp_path
+from police_assets.core.tempfiles import link_in, sweep, temp_path
 
 MARTS_SCHEMA = "marts"
 SNAPSHOTS, CURRENT = "snapshots", "current"
@@ -147,16 +147,6 @@ def _write_serving(snapshot: Path, tables: list[str]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _link(path: Path, target: Path) -> None:
-    """Make ``path`` a symlink to ``target`` (relative), replacing a file, folder or link in one rename where
-    it can (a folder from before snapshots is moved aside first, once)."""
-    if path.is_symlink() and Path(os.readlink(path)) == target:
-        return
-    tmp = temp_path(path)
-    os.symlink(target, tmp)
-    swap_in(tmp, path)
-
-
 def read_manifest(published_dir: Path) -> dict:
     """The current snapshot's manifest.json: months, tables and rows, licence, release, labels."""
     path = snapshot_dir(published_dir) / "manifest.json"
@@ -201,9 +191,9 @@ def publish_marts(
     # the snapshot being replaced is kept, for readers that resolved it just before the swap; older ones go.
     # Taken from the link, not from names or clocks: two publishes can fall in the same second.
     previous = Path(os.readlink(current)).name if current.is_symlink() else None
-    _link(current, Path(SNAPSHOTS) / name)  # the swap: one rename
+    link_in(current, Path(SNAPSHOTS) / name)  # the swap: one rename
     for entry in ENTRIES:
-        _link(published_dir / entry, Path(CURRENT) / entry)
+        link_in(published_dir / entry, Path(CURRENT) / entry)
     for old in snapshots.iterdir():
         if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
             shutil.rmtree(old, ignore_errors=True)

@@ -2,8 +2,12 @@
 
 Every page carries its own data (gzip'd cubes), the dashboard script and the Vega / Vega-Lite / vega-embed
 bundle from vl-convert-python (about 0.9 MB), so a page opens from ``file://`` or any static host with no
-network, CDN or server code. Pages are written beside their final names and renamed in, so a web server
-never serves a half-written page.
+network, CDN or server code.
+
+The site is published like the marts' snapshot: each render builds a whole new folder in
+``published/site-builds/`` and ``published/site`` is a symlink swapped to it with one rename, so a web server
+serves the old site or the new one, never a mix, and a render that fails at any point (a full disk, say)
+leaves the previous site whole. The build before the current one is kept for readers mid-visit; older go.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import re
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -25,7 +30,7 @@ from markupsafe import Markup
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
-from police_assets.core.tempfiles import sweep, temp_path
+from police_assets.core.tempfiles import link_in, sweep, temp_path
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
@@ -174,9 +179,31 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     """
     started = time.monotonic()
     published_dir = Path(published_dir)
-    out_dir = Path(out_dir) if out_dir else published_dir / "site"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sweep(out_dir)
+    link = Path(out_dir) if out_dir else published_dir / "site"
+    builds = link.with_name(f"{link.name}-builds")
+    builds.mkdir(parents=True, exist_ok=True)
+    sweep(builds)  # what a killed render left
+    name = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+    building = temp_path(builds / name)
+    building.mkdir()
+    try:
+        written, cube_rows, months = _render(published_dir, building)
+        os.rename(building, builds / name)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    # the build being replaced is kept, for a reader between pages; older ones go (taken from the link, not
+    # from names or clocks: two renders can fall in the same second)
+    previous = Path(os.readlink(link)).name if link.is_symlink() else None
+    link_in(link, Path(builds.name) / name)  # the swap: one rename
+    for old in builds.iterdir():
+        if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
+            shutil.rmtree(old, ignore_errors=True)
+    return SiteResult(link, written, cube_rows, months, time.monotonic() - started)
+
+
+def _render(published_dir: Path, out_dir: Path) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    """Every page and download into ``out_dir``, a new empty folder: (bytes per page, rows per cube, months)."""
     env = _environment()
     # Resolved once: the manifest, the marts and the downloads all come from the same snapshot, even if a
     # publish swaps in a new one while the pages are rendered.
@@ -255,4 +282,4 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
             dashboard_js=dashboard_js,
         )
         written[f"{page.slug}.html"] = _write(out_dir / f"{page.slug}.html", html)
-    return SiteResult(out_dir, written, cube_rows, months, time.monotonic() - started)
+    return written, cube_rows, months

@@ -1,6 +1,5 @@
 """In-process materialisations of the whole chain against the fake data.police.uk."""
 
-import gzip
 import itertools
 import zipfile
 

@@ -8,6 +8,7 @@ import base64
 import gzip
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -117,6 +118,42 @@ def test_site_asset_writes_every_page_with_metadata(built):
     for page in PAGES:  # self-contained: no external script, style or data
         html = (site / f"{page}.html").read_text()
         assert "<script src" not in html and "https://cdn" not in html and "vegaEmbed" in html
+
+
+def test_a_render_that_fails_midway_leaves_the_previous_site_whole_and_the_next_swaps_in_whole(built, monkeypatch):
+    import os
+
+    from police_assets.site import render
+
+    storage, *_ = built
+    site = storage.published_dir / "site"
+
+    def files():
+        return {str(f.relative_to(site)): f.read_bytes() for f in sorted(site.rglob("*")) if f.is_file()}
+
+    before, serving = files(), os.readlink(site)
+    real_write, calls = render._write, []
+
+    def disk_fills(path, text):  # the overview and the Data page are written, then the disk is full
+        calls.append(path.name)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device", str(path))
+        return real_write(path, text)
+
+    monkeypatch.setattr(render, "_write", disk_fills)
+    with pytest.raises(OSError, match="No space left"):
+        render_site(storage.published_dir)
+    assert calls[:2] == ["index.html", "data.html"]
+    assert os.readlink(site) == serving and files() == before  # every page and download as it was
+    assert [b.name for b in (storage.published_dir / "site-builds").iterdir() if b.name.startswith(".")] == []
+
+    monkeypatch.setattr(render, "_write", real_write)
+    render_site(storage.published_dir)
+    swapped = os.readlink(site)
+    assert swapped != serving and set(files()) == set(before)
+    render_site(storage.published_dir)  # the build before is kept for readers mid-visit; older ones go
+    kept = {b.name for b in (storage.published_dir / "site-builds").iterdir()}
+    assert kept == {Path(swapped).name, Path(os.readlink(site)).name}
 
 
 def test_each_partition_of_a_three_month_run_has_its_own_metadata(built):
