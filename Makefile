@@ -10,7 +10,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup test test-reliability lint demo demo-release dev docs bench clean browser postgres site serve
+.PHONY: setup test test-reliability lint demo demo-release dev docs bench clean browser postgres site serve relink
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -68,6 +68,11 @@ postgres:
 # Re-render the dashboards from the published snapshot (the publish/site asset does this in every run).
 site: setup
 	$(BIN)/python -m police_assets.site
+
+# After moving or copying the data folder (or only published/): point serving.duckdb's views at the files beside
+# them (they hold absolute paths). POLICE_DATA_DIR names the folder, as for every other target.
+relink: setup
+	$(BIN)/python -m police_assets.publish relink
 
 # Serve the dashboards on this machine only.
 SITE_DIR = $${POLICE_DATA_DIR:-data}/published/site

@@ -129,7 +129,8 @@ def _build(
 def _write_serving(snapshot: Path, tables: list[str]) -> None:
     """``serving.duckdb`` of a snapshot already in its final folder: one view per mart over the snapshot's own
     Parquet file, by absolute path (DuckDB resolves a view's relative path against the reader's working folder,
-    and checks the file exists when the view is created, hence after the snapshot's folder has its name)."""
+    not the database file's, and checks the file exists when the view is created, hence after the snapshot's
+    folder has its name). The price of absolute paths: a moved or copied ``published/`` needs :func:`relink`."""
     target = snapshot / "serving.duckdb"
     tmp = temp_path(target)
     try:
@@ -145,6 +146,37 @@ def _write_serving(snapshot: Path, tables: list[str]) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+RELINK_COMMAND = "make relink  (or: .venv/bin/python -m police_assets.publish relink PUBLISHED_DIR)"
+
+
+def stale_serving(snapshot: Path) -> list[str]:
+    """The views of a snapshot's ``serving.duckdb`` that read files outside that snapshot's own folder: after
+    ``published/`` was moved (they fail) or copied (they read the original's files)."""
+    snapshot = Path(snapshot)
+    own = {sql_literal(folder / "marts")[1:-1] + "/" for folder in (snapshot.absolute(), snapshot.resolve())}
+    with duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True, config=duckdb_config()) as con:
+        views = con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall()
+    return sorted(name for name, sql in views if not any(path in sql for path in own))
+
+
+def relink(published_dir: Path) -> list[str]:
+    """Point every snapshot's ``serving.duckdb`` in ``published_dir`` at that snapshot's own files, after the
+    folder was moved or copied; returns the snapshots rewritten (none when all were right). Readers connected
+    before keep the file they opened; a reader connecting after gets the new one (written beside, renamed in)."""
+    snapshots = Path(published_dir) / SNAPSHOTS
+    if not snapshots.is_dir():
+        raise FileNotFoundError(f"{published_dir} holds no snapshots/: not a published folder of this platform")
+    done = []
+    for snapshot in sorted(snapshots.iterdir()):
+        manifest = snapshot / "manifest.json"
+        if snapshot.name.startswith(".") or not manifest.is_file() or not (snapshot / "serving.duckdb").is_file():
+            continue
+        if stale_serving(snapshot):
+            _write_serving(snapshot.absolute(), sorted(json.loads(manifest.read_text())["tables"]))
+            done.append(snapshot.name)
+    return done
 
 
 def read_manifest(published_dir: Path) -> dict:

@@ -98,6 +98,46 @@ def test_serving_duckdb_is_views_over_its_own_snapshot_readable_from_any_folder(
     assert _counts(published) == (9, 9)
 
 
+def _count_in(serving, cwd):
+    read = (
+        "import duckdb, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(con.execute('SELECT count(*) FROM marts.fct_street_crimes').fetchone()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", read, str(serving)], cwd=cwd, capture_output=True, text=True)
+    return int(out.stdout) if out.returncode == 0 else out.stderr
+
+
+def test_a_moved_or_copied_published_folder_reads_its_own_files_after_relink(tmp_path):
+    import shutil
+
+    from police_assets.publish.__main__ import main
+    from police_assets.publish.snapshot import stale_serving
+
+    with _warehouse(tmp_path / "w.duckdb", 5) as con:
+        publish_marts(con, tmp_path / "published")
+    with _warehouse(tmp_path / "w.duckdb", 7) as con:
+        publish_marts(con, tmp_path / "published")
+    assert stale_serving(snapshot_dir(tmp_path / "published")) == []
+
+    # moved: its views point at the old place, which is gone
+    (tmp_path / "published").rename(tmp_path / "moved")
+    assert "No files found" in _count_in(tmp_path / "moved" / "serving.duckdb", tmp_path)
+    assert stale_serving(snapshot_dir(tmp_path / "moved")) == ["agg_street_crimes_monthly", "fct_street_crimes"]
+    assert main(["relink", str(tmp_path / "moved")]) == 0
+    assert _count_in(tmp_path / "moved" / "serving.duckdb", tmp_path) == 7
+    assert main(["relink", str(tmp_path / "moved")]) == 0  # again: nothing to do
+
+    # copied (symlinks kept, as cp -a does): after relink the copy reads its own files, not the original's
+    shutil.copytree(tmp_path / "moved", tmp_path / "copy", symlinks=True)
+    assert main(["relink", str(tmp_path / "copy")]) == 0
+    shutil.rmtree(tmp_path / "moved")
+    assert _count_in(tmp_path / "copy" / "serving.duckdb", tmp_path) == 7
+    # both snapshots (the one before is kept for readers) were relinked
+    assert all(stale_serving(s) == [] for s in (tmp_path / "copy" / "snapshots").iterdir())
+    assert main(["relink", str(tmp_path / "nothing-here")]) == 1
+
+
 def test_a_publish_that_fails_midway_leaves_the_previous_snapshot_and_nothing_else(tmp_path, monkeypatch):
     published = tmp_path / "published"
     with _warehouse(tmp_path / "w.duckdb", 5) as con:
