@@ -100,6 +100,7 @@ def marts_postgres(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
         schema=config.marts_postgres_schema(),
         reader_role=config.marts_postgres_reader(),
         log=context.log.info,
+        warn=context.log.warning,
     )
     context.log.info(f"snapshot {result.snapshot} served from schema {result.schema} in {result.seconds:.1f}s")
     return MaterializeResult(

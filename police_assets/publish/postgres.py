@@ -6,9 +6,16 @@ Reads one published snapshot (``serving.duckdb`` and its ``manifest.json``), nev
 What must stay true:
 
 - **One transaction.** The new tables are built in a loading schema, counted against the snapshot, then the
-  loading schema is renamed over the served one and the old one dropped, and only then committed. A BI user sees
-  the previous snapshot or the new one, never a mix or a half-loaded table; a failure or a killed process rolls
-  everything back (PostgreSQL DDL is transactional), leaving the served schema as it was.
+  served schema is renamed aside (``<schema>__retired_<snapshot>``) and the loading schema renamed to the served
+  name, and only then committed. A BI user sees the previous snapshot or the new one, never a mix or a
+  half-loaded table; a failure or a killed process rolls everything back (PostgreSQL DDL is transactional),
+  leaving the served schema as it was.
+- **Never waits on readers.** Renaming a schema takes no lock on its tables, so the swap does not wait for a BI
+  session's open transaction, nor queue new queries behind it. Retired schemas are dropped after the commit, each
+  in its own transaction under a short ``lock_timeout``: one still read by an open transaction is left, named in
+  the log with the reading session's pid, and dropped by a later load. Every statement of the load's session runs
+  under ``lock_timeout`` and ``statement_timeout``, so nothing waits unbounded; a wait that times out fails the
+  load naming the sessions in the way.
 - **Readers cannot write.** The reader role gets USAGE on the schema and SELECT on its tables, nothing else;
   grants are made in the loading schema, so they arrive with the swap.
 - **Same tables, same counts, same documentation** as ``serving.duckdb``: every table, its rows (checked before
@@ -32,6 +39,8 @@ from psycopg2 import sql
 from police_assets.core.config import duckdb_config
 from police_assets.publish.snapshot import MARTS_SCHEMA
 
+LOCK_TIMEOUT_SECONDS = 10  # the longest the load waits for any lock (a BI session's, say) before it gives up
+STATEMENT_TIMEOUT_SECONDS = 3600  # any one statement (the COPY of a national fact table takes minutes)
 BATCH_ROWS = 200_000  # rows per COPY chunk: memory stays bounded whatever the table's size
 PROGRESS_EVERY = 2_000_000  # rows between progress lines in the run's log
 SNAPSHOT_TABLE = "_snapshot"  # one row: which publish the schema holds
@@ -107,34 +116,119 @@ def load_marts(
     schema: str = "police",
     reader_role: str = "police_reader",
     log: Callable[[str], None] = lambda message: None,
+    warn: Callable[[str], None] | None = None,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
 ) -> PostgresResult:
-    """Load every table of the published ``snapshot`` folder into ``schema`` at ``url``, swapped in atomically."""
+    """Load every table of the published ``snapshot`` folder into ``schema`` at ``url``, swapped in atomically.
+    ``warn`` (default ``log``) is told of a retired copy that readers still hold."""
     started = time.monotonic()
     snapshot = Path(snapshot)
     manifest = json.loads((snapshot / "manifest.json").read_text())
     rows: dict[str, int] = {}
-    conn = psycopg2.connect(libpq_url(url))
+    timeouts = f"-c lock_timeout={int(lock_timeout * 1000)} -c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}"
+    conn = psycopg2.connect(libpq_url(url), options=timeouts)
     try:
-        # one transaction: committed when the block ends, rolled back on any error (or by the server when this
-        # process dies)
         with (
             duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True, config=duckdb_config()) as duck,
-            conn,
             conn.cursor() as cur,
         ):
-            _load(duck, cur, manifest, schema, reader_role, rows, log)
+            try:
+                _load(duck, cur, manifest, schema, reader_role, rows, log)
+                conn.commit()
+            except BaseException:
+                if not conn.closed:
+                    conn.rollback()
+                raise
+        _drop_retired(conn, schema, warn or log)
+    except psycopg2.errors.LockNotAvailable as exc:
+        raise RuntimeError(
+            f"the load into schema {schema} waited {lock_timeout:g} s for a lock and gave up; nothing was swapped "
+            f"in, the served schema is as it was. In the way: {_holders(url, schema)}. The next run tries again "
+            "(or end those sessions: SELECT pg_terminate_backend(pid))"
+        ) from exc
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        if not conn.closed:
+            raise
+        raise RuntimeError(
+            f"lost the connection to PostgreSQL during the load into schema {schema} "
+            f"({str(exc).strip() or type(exc).__name__}): the server rolls the load back, the served schema is as "
+            "it was; the next run loads it again"
+        ) from exc
     finally:
         conn.close()
     return PostgresResult(schema, rows, manifest["snapshot"], time.monotonic() - started)
 
 
+def _retired_prefix(schema: str) -> str:
+    return f"{schema}__retired_"
+
+
+def _drop_retired(conn, schema: str, warn: Callable[[str], None]) -> None:
+    """Drop every retired copy of ``schema``, each in its own transaction; leave (and say so) one a reader holds."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s) ORDER BY 1", [_retired_prefix(schema)]
+        )
+        retired = [r[0] for r in cur.fetchall()]
+    conn.commit()
+    for name in retired:
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+            conn.commit()
+        except psycopg2.errors.LockNotAvailable:
+            conn.rollback()
+            warn(
+                f"the previous copy of the marts, schema {name}, is still read by an open transaction "
+                f"({_holders_of(conn, name)}); it was left in place (the served schema is already the new one) and "
+                "the next load drops it. To drop it now, end that session: SELECT pg_terminate_backend(pid)"
+            )
+
+
+def _holders_of(conn, *schemas: str) -> str:
+    """The other sessions holding locks on tables of ``schemas``: pid, user, state and since when."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT a.pid, a.usename, a.state, a.xact_start
+               FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+               JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_stat_activity a ON a.pid = l.pid
+               WHERE n.nspname = ANY(%s) AND l.pid <> pg_backend_pid() ORDER BY 1""",
+            [list(schemas)],
+        )
+        found = cur.fetchall()
+    conn.rollback()
+    described = [
+        f"pid {pid} (user {user}, {state}"
+        + (f", in a transaction since {since:%Y-%m-%d %H:%M:%S %Z})" if since else ")")
+        for pid, user, state, since in found
+    ]
+    return "; ".join(described) or "no session holds a lock any more"
+
+
+def _holders(url: str, schema: str) -> str:
+    """:func:`_holders_of` the served, loading and retired schemas, on a connection of its own (the load's is in
+    a failed transaction)."""
+    try:
+        conn = psycopg2.connect(libpq_url(url))
+    except psycopg2.Error as exc:
+        return f"could not look ({exc})"
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname IN (%s, %s) OR starts_with(nspname, %s)",
+                [schema, f"{schema}__loading", _retired_prefix(schema)],
+            )
+            schemas = [r[0] for r in cur.fetchall()]
+        return _holders_of(conn, *schemas)
+    finally:
+        conn.close()
+
+
 def _load(duck, cur, manifest: dict, schema: str, reader_role: str, rows: dict, log) -> None:
     """The whole load on ``cur``, inside the caller's transaction; ``rows`` filled in as tables load."""
-    served, loading, old = (
-        sql.Identifier(schema),
-        sql.Identifier(f"{schema}__loading"),
-        sql.Identifier(f"{schema}__old"),
-    )
+    served, loading = sql.Identifier(schema), sql.Identifier(f"{schema}__loading")
+    # unique per load: a retired copy a reader still holds never stands in the way of the next swap
+    retired = sql.Identifier(f"{_retired_prefix(schema)}{time.time_ns()}")
     reader = sql.Identifier(reader_role)
     if not _one(cur, "SELECT 1 FROM pg_roles WHERE rolname = %s", [reader_role]):
         cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(reader))
@@ -175,12 +269,12 @@ def _load(duck, cur, manifest: dict, schema: str, reader_role: str, rows: dict, 
     )
     cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(loading, reader))
     cur.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(loading, reader))
-    # the swap: readers see the old schema until this transaction commits, then the new one
-    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+    # the swap: readers see the old schema until this transaction commits, then the new one. Renames only: a
+    # rename locks no table, so an open BI transaction neither holds it up nor queues behind it (the old copy is
+    # dropped after the commit, by _drop_retired)
     if _one(cur, "SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]):
-        cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(served, old))
+        cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(served, retired))
     cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(loading, served))
-    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
 
 
 def _one(cur, query, params=None):

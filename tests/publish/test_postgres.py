@@ -136,3 +136,79 @@ def test_a_killed_load_leaves_the_served_schema_as_it_was_and_the_next_load_succ
     assert table_counts(postgres.url, "killed")["fct_things"] == 3_000_000
     assert any(line.startswith("fct_things: 2,") and line.endswith("rows so far") for line in progress), progress
     assert "fct_things: 3,000,000 rows" in progress
+
+
+def test_a_bi_session_holding_a_transaction_neither_blocks_the_load_nor_queues_other_readers(tmp_path, postgres):
+    """A BI tool's session that read the served schema and left its transaction open: the load still swaps in
+    (renames lock no table), other readers' new queries answer at once throughout, the retired copy that session
+    still reads is left and named with its pid, and the next load, once the session has ended, drops it."""
+    import threading
+
+    load_marts(_publish(tmp_path / "one", 10), postgres.url, schema="busy")
+    holder = psycopg2.connect(postgres.url)
+    holder_cur = holder.cursor()
+    holder_cur.execute("SELECT count(*) FROM busy.fct_things")  # its transaction stays open, holding the tables
+    holder_pid = holder.get_backend_pid()
+
+    warnings, slowest, done = [], [0.0], threading.Event()
+
+    def other_reader():
+        while not done.is_set():
+            asked = time.monotonic()
+            query(postgres.url, "SELECT count(*) FROM busy.fct_things")
+            slowest[0] = max(slowest[0], time.monotonic() - asked)
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=other_reader)
+    reader.start()
+    try:
+        started = time.monotonic()
+        load_marts(_publish(tmp_path / "two", 500), postgres.url, schema="busy", warn=warnings.append, lock_timeout=1)
+        took = time.monotonic() - started
+    finally:
+        done.set()
+        reader.join()
+    assert table_counts(postgres.url, "busy")["fct_things"] == 500  # the new copy is served
+    assert took < 15 and slowest[0] < 2.0, (took, slowest)
+    holder_cur.execute("SELECT count(*) FROM busy.fct_things")  # its next statement reads the new copy
+    assert holder_cur.fetchone()[0] == 500
+    [warning] = warnings
+    assert f"pid {holder_pid}" in warning and "the next load drops it" in warning
+    retired = query(postgres.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'busy\\_\\_retired%'")
+    assert len(retired) == 1
+
+    holder.rollback()
+    holder.close()
+    load_marts(_publish(tmp_path / "three", 7), postgres.url, schema="busy", warn=warnings.append)
+    assert query(postgres.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'busy%'") == [("busy",)]
+    assert len(warnings) == 1
+
+
+def test_a_lost_connection_mid_load_names_itself_as_the_cause(tmp_path, postgres):
+    load_marts(_publish(tmp_path / "one", 10), postgres.url, schema="lost")
+    big = _publish(tmp_path / "two", 3_000_000)
+    failure = {}
+
+    def load():
+        try:
+            load_marts(big, postgres.url, schema="lost")
+        except Exception as exc:  # noqa: BLE001 - the test reads the message
+            failure["error"] = exc
+
+    import threading
+
+    loading = threading.Thread(target=load)
+    loading.start()
+    deadline = time.monotonic() + 60
+    while not (
+        pids := query(postgres.url, "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY %%lost__loading%%'")
+    ):
+        assert time.monotonic() < deadline and loading.is_alive()
+        time.sleep(0.05)
+    query(postgres.url, f"SELECT pg_terminate_backend({pids[0][0]})")  # as a server restart would
+    loading.join(60)
+    message = str(failure["error"])
+    assert isinstance(failure["error"], RuntimeError)
+    assert "lost the connection to PostgreSQL during the load into schema lost" in message
+    assert "the served schema is as it was" in message and "already closed" not in message
+    assert table_counts(postgres.url, "lost")["fct_things"] == 10
