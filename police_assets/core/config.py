@@ -18,7 +18,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import duckdb
 
 from police_assets.source import client
 
@@ -48,6 +52,37 @@ def duckdb_memory_limit() -> str:
 def duckdb_config() -> dict[str, str]:
     """The settings every DuckDB connection of the platform opens with (``duckdb.connect(..., config=...)``)."""
     return {"memory_limit": duckdb_memory_limit()}
+
+
+class OutOfMemory(RuntimeError):
+    """A step ran out of DuckDB's memory limit; the message says which setting to raise."""
+
+
+def out_of_memory_advice(what: str, duckdb_said: str) -> str:
+    """What to do when ``what`` ran out of memory: the platform's setting and its value, not DuckDB's own
+    ``SET memory_limit`` (which the platform sets on every connection, so setting it by hand changes nothing)."""
+    env = os.environ.get("POLICE_DUCKDB_MEMORY_LIMIT")
+    now = (
+        f"POLICE_DUCKDB_MEMORY_LIMIT={env}"
+        if env
+        else f"POLICE_DUCKDB_MEMORY_LIMIT unset, the default {DUCKDB_MEMORY_LIMIT}"
+    )
+    first_line = duckdb_said.strip().splitlines()[0] if duckdb_said.strip() else "out of memory"
+    return (
+        f"{what} ran out of memory under DuckDB's limit of {duckdb_memory_limit()} ({now}). DuckDB spills large "
+        "sorts, joins and aggregates to disk, but not every operation. Raise the limit, for example "
+        "POLICE_DUCKDB_MEMORY_LIMIT=4GB (well below the machine's memory: docs/running.md), check the free disk "
+        f"space, and re-run the failed months. DuckDB said: {first_line}"
+    )
+
+
+@contextmanager
+def explain_out_of_memory(what: str) -> Iterator[None]:
+    """Turn DuckDB's out-of-memory error inside the block into :class:`OutOfMemory` naming the platform's setting."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        raise OutOfMemory(out_of_memory_advice(what, str(exc))) from exc
 
 
 def base_url() -> str:

@@ -148,7 +148,10 @@ class PoliceStorage(ConfigurableResource):
     def connect_warehouse(self, read_only: bool = False):
         """A read-write (or read-only) connection to the live warehouse; only the ``duckdb`` pool's assets use it."""
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        with connect(self.warehouse, read_only=read_only, readers_use=self.published_dir / "serving.duckdb") as con:
+        with (
+            config.explain_out_of_memory("DuckDB, working on the warehouse in this step,"),
+            connect(self.warehouse, read_only=read_only, readers_use=self.published_dir / "serving.duckdb") as con,
+        ):
             yield con
 
     def export_env(self) -> None:

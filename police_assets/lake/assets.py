@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from police_assets.core import datasets, sql
+from police_assets.core.config import explain_out_of_memory
 from police_assets.core.datasets import DATASETS, DatasetSpec
 from police_assets.core.metadata import OWNERS, code_version, column_schema, markdown_table, run_metadata, stage_results
 from police_assets.core.partitions import monthly_partitions
@@ -72,7 +73,10 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
     workers, threads = share_cores(len(specs), duckdb_threads())
     done: dict[str, list[tuple[LakeResult, list[str]]]] = {spec.name: [] for spec in specs}  # (result, forces absent)
     failed: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake") as pool:
+    with (
+        explain_out_of_memory("DuckDB, converting the raw files to the lake,"),
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake") as pool,
+    ):
         for i, month in enumerate(months, 1):
             active = [spec for spec in specs if spec.name not in failed]
             if not active:

@@ -94,14 +94,15 @@ def marts_postgres(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
     url = config.marts_postgres_url()
     if not url:
         raise RuntimeError("POLICE_MARTS_POSTGRES_URL is not set: this asset has nowhere to load the marts")
-    result = load_marts(
-        snapshot_dir(storage.published_dir),
-        url,
-        schema=config.marts_postgres_schema(),
-        reader_role=config.marts_postgres_reader(),
-        log=context.log.info,
-        warn=context.log.warning,
-    )
+    with config.explain_out_of_memory("DuckDB, reading the snapshot for PostgreSQL,"):
+        result = load_marts(
+            snapshot_dir(storage.published_dir),
+            url,
+            schema=config.marts_postgres_schema(),
+            reader_role=config.marts_postgres_reader(),
+            log=context.log.info,
+            warn=context.log.warning,
+        )
     context.log.info(f"snapshot {result.snapshot} served from schema {result.schema} in {result.seconds:.1f}s")
     return MaterializeResult(
         metadata={

@@ -83,6 +83,12 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
                 street_dates[month].stop_and_search_forces if month in street_dates else [],
             )
             fetched.append(raw)
+            if raw.unrecognised:
+                context.log.warning(
+                    f"raw {month}: {len(raw.unrecognised)} file(s) follow no dataset's YYYY-MM-<force>-<dataset>.csv "
+                    f"name, so no later stage reads them (kept in the raw zone, listed in its manifest as "
+                    f"'unrecognised'): {', '.join(raw.unrecognised[:10])}"
+                )
             context.log.info(
                 f"[{i}/{len(months)}] raw {month}: {len(raw.members)} files, {raw.bytes_on_disk / 1e6:.1f} MB "
                 f"from {raw.archive} ({raw.bytes_fetched / 1e6:.1f} MB fetched in {raw.requests} requests)"
@@ -103,6 +109,7 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
                 "requests": r.requests,
                 "archive": r.archive,
                 "full_download": r.full_download,
+                "unrecognised_files": MetadataValue.text(", ".join(r.unrecognised) or "none"),
             }
             for r in fetched
         },

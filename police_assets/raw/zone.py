@@ -16,10 +16,11 @@ import logging
 import shutil
 import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from police_assets.core.datasets import dataset_for_member
 from police_assets.core.tempfiles import swap_in, sweep, temp_path
 from police_assets.source.remote_zip import GZIP_HEADER, GZIP_OVERHEAD, ArchiveError, MemberInfo, RemoteArchive
 
@@ -54,6 +55,9 @@ class RawMonth:
     members: list[dict]  # {"name", "file", "size", "compressed_size", "crc32", "stored_size"}
     forces: dict[str, str]  # the force list of the API at fetch time: id -> name
     stop_and_search_forces: list[str]  # forces the API lists as publishing stop and search for the month
+    # members kept (the raw zone is the archive's month, whole) whose names follow no dataset's
+    # YYYY-MM-<force>-<dataset>.csv: no later stage reads them, so they are named here and in the run's log
+    unrecognised: list[str] = field(default_factory=list)
     path: str = ""
 
     @property
@@ -254,6 +258,7 @@ def fetch_month(
             members=records,
             forces=forces,
             stop_and_search_forces=sorted(stop_and_search_forces),
+            unrecognised=sorted(r["name"] for r in records if dataset_for_member(r["name"], month) is None),
         )
         body = asdict(raw)
         body.pop("path")

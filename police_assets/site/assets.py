@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
+from police_assets.core.config import explain_out_of_memory
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
@@ -28,7 +29,8 @@ from police_assets.site.render import render_site
     ),
 )
 def site(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
-    result = render_site(storage.published_dir, storage.published_dir / "site")
+    with explain_out_of_memory("DuckDB, reading the published marts for the dashboards,"):
+        result = render_site(storage.published_dir, storage.published_dir / "site")
     context.log.info(
         f"rendered {len(result.pages)} pages ({result.bytes / 1e6:.1f} MB) into {result.out_dir} "
         f"in {result.seconds:.1f}s; open {result.out_dir / 'index.html'}"

@@ -13,12 +13,14 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     Config,
+    Failure,
     Output,
     TableColumn,
     TableSchema,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from police_assets.core.config import out_of_memory_advice
 from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions
@@ -144,6 +146,15 @@ class PoliceDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "reference"
 
 
+def _out_of_memory(invocation) -> str | None:
+    """DuckDB's out-of-memory message from the failed dbt invocation's results, if that is why it failed."""
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # noqa: BLE001 - dbt died before writing its results: nothing to explain
+        return None
+    return next((r["message"] for r in results if "Out of Memory Error" in (r.get("message") or "")), None)
+
+
 def describe_test(node: Mapping[str, Any]) -> str:
     """What a dbt data test checks, in a sentence, from its manifest node."""
     meta = node.get("test_metadata") or {}
@@ -212,6 +223,8 @@ def police_dbt_assets(
             event = event.with_metadata({**event.metadata, **found, **lineage.get(_unique_id(event), {})})
         yield event
     if failure is not None:
+        if said := _out_of_memory(invocation):
+            raise Failure(out_of_memory_advice("dbt", said)) from failure
         raise failure
     if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):
         context.log.info(f"removed {pruned} old dbt run folder(s) from dbt/target")

@@ -265,3 +265,19 @@ def test_a_raw_file_damaged_on_disk_fails_its_month_and_nothing_of_it_reaches_th
 
     # doing what the message says (fetch the month again) mends it
     assert materialize(INGEST_ASSETS[:2], resources=_resources(storage, police), partition_key="2024-02").success
+
+
+def test_out_of_memory_names_the_platform_setting_and_its_value_in_python_steps_and_in_dbt(
+    storage, police, monkeypatch
+):
+    from police_assets.transform.assets import police_dbt_assets
+
+    assert materialize_months(INGEST_ASSETS, "2024-01", storage=storage, police=police, dbt=False).success
+    monkeypatch.setenv("POLICE_DUCKDB_MEMORY_LIMIT", "1MB")
+    for assets in (INGEST_ASSETS[1:2], [police_dbt_assets]):
+        result = materialize_months(assets, "2024-01", storage=storage, police=police, raise_on_error=False)
+        assert not result.success
+        error = result.get_step_failure_events()[0].event_specific_data.error
+        failure = error.message + (error.cause.message if error.cause else "")
+        assert "ran out of memory under DuckDB's limit of 1MB (POLICE_DUCKDB_MEMORY_LIMIT=1MB)" in failure, failure
+        assert "for example POLICE_DUCKDB_MEMORY_LIMIT=4GB" in failure and "Out of Memory Error" in failure

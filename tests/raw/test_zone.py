@@ -109,3 +109,22 @@ def test_a_raw_file_damaged_anywhere_is_caught_against_the_manifest_naming_the_f
         verify_member(raw, member)
     path.write_bytes(good)
     verify_member(raw, member)
+
+
+def test_members_whose_names_follow_no_dataset_are_kept_and_listed_in_the_manifest(tmp_path):
+    import json
+
+    from police_dev.fake.generate import month_members, write_archive
+
+    members = month_members(3, "2024-01", 1000, None, ["kent"])
+    body = members["2024-01/2024-01-kent-street.csv"]
+    odd = ["2024-01/2024-01-City-of-London-street.csv", "2024-01/.hidden-street.csv", "2024-01/..csv"]
+    write_archive(tmp_path / "site", "2024-01", {**members, **{name: body for name in odd}})
+    with FakePoliceServer(tmp_path / "site") as server:
+        with RemoteArchive(
+            make_session(requests_per_second=200, backoff_factor=0.01), archive_url(server.url, "2024-01"), tmp_path
+        ) as archive:
+            raw = fetch_month(archive, "2024-01", tmp_path / "raw", {}, [])
+    assert raw.unrecognised == sorted(odd)
+    manifest = json.loads((tmp_path / "raw" / "month=2024-01" / "_manifest.json").read_text())
+    assert manifest["unrecognised"] == sorted(odd) and len(manifest["members"]) == len(members) + 3
