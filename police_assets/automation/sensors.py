@@ -80,7 +80,8 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
             "newest archive's central directory (a range read of the directory only) and requests: one run for "
             "the months that are new, and one for each run of loaded months whose files changed (CRC-32, size, "
             "or a force file appearing or vanishing). Runs cover raw -> marts. An unchanged release requests "
-            "nothing; a failed run is requested again on the next tick."
+            "nothing; a failed run is requested again on the next tick; a release whose archive does not yet hold "
+            "every month the API announces is looked at again on every tick until it does."
         ),
     )
     def release_sensor(context: SensorEvaluationContext, police: DataPoliceUk, storage: PoliceStorage):
