@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Health of a deployment (docs/operations.md): the webserver answers and the daemon has sent heartbeats
-# recently. Exit 0 when both are well; otherwise says which is not, exit 1. Run it with the services'
-# environment, e.g. `set -a; . /etc/police-data/police.env; set +a; deploy/healthcheck.sh`.
+# Health of a deployment (docs/operations.md): the webserver answers, the daemon has sent a heartbeat within
+# POLICE_HEARTBEAT_TOLERANCE_SECONDS (default 90: it beats every 30 s, so a dead daemon fails this within two
+# minutes; Dagster's own default would wait 30 minutes), and no run of this machine is marked in progress with
+# its process gone. Exit 0 when all are well; otherwise says which is not, exit 1. Run it as the services' user
+# with their environment, e.g.
+#   sudo -u police bash -c 'set -a; . /etc/police-data/police.env; set +a; /srv/police-data/app/deploy/healthcheck.sh'
+
 set -uo pipefail
 BIN=${POLICE_VENV:-$(dirname "$0")/../.venv}/bin
 HOST=${DAGSTER_WEBSERVER_HOST:-127.0.0.1}
@@ -13,9 +17,14 @@ if "$BIN/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv
 else
   echo "webserver: NOT answering at http://$HOST:$PORT/server_info"; status=1
 fi
-if "$BIN/dagster-daemon" liveness-check >/dev/null 2>&1; then
-  echo "daemon: heartbeats are recent"
+TOLERANCE=${POLICE_HEARTBEAT_TOLERANCE_SECONDS:-90}
+if DAGSTER_DAEMON_HEARTBEAT_TOLERANCE=$TOLERANCE "$BIN/dagster-daemon" liveness-check >/dev/null 2>&1; then
+  echo "daemon: heartbeats are recent (within ${TOLERANCE}s)"
 else
-  echo "daemon: NO recent heartbeat (is police-dagster-daemon running? journalctl -u police-dagster-daemon)"; status=1
+  echo "daemon: NO heartbeat in ${TOLERANCE}s (is police-dagster-daemon running? journalctl -u police-dagster-daemon)"
+  status=1
+fi
+if ! "$BIN/python" -m police_assets.automation.health; then
+  status=1
 fi
 exit $status

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from police_assets.automation.sensors import build_monthly_schedule, build_release_sensor
+from police_assets.automation.sensors import build_dead_run_reaper, build_monthly_schedule, build_release_sensor
 from police_assets.core import config
 from police_assets.core.runs import wait_for_slots_without_spinning
 from police_assets.core.storage import PoliceStorage
@@ -49,7 +49,7 @@ defs = Definitions(
     assets=all_assets,
     asset_checks=[newest_published_month_loaded, force_month_coverage],
     jobs=[police_pipeline],
-    sensors=[build_release_sensor(police_pipeline)],
+    sensors=[build_release_sensor(police_pipeline), build_dead_run_reaper()],
     schedules=[build_monthly_schedule(police_pipeline)],
     resources={
         "storage": storage,

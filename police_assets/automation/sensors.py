@@ -25,7 +25,7 @@ from dagster import (
 )
 
 from police_assets.automation.releases import Cursor, decide, fingerprint, members_by_month
-from police_assets.core import config
+from police_assets.core import config, runs
 from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months
 from police_assets.core.partitions import monthly_partitions, range_tags
 from police_assets.core.storage import PoliceStorage
@@ -35,6 +35,8 @@ from police_assets.source.remote_zip import ArchiveError
 from police_assets.source.resource import DataPoliceUk
 
 SENSOR_NAME = "data_police_uk_release_sensor"
+REAPER_NAME = "dead_run_reaper"
+REAPER_INTERVAL_SECONDS = 60  # or the release sensor's interval, if shorter: never slower than what waits on it
 
 
 def range_request(key: str, months: list[str], reason: str) -> RunRequest:
@@ -161,6 +163,35 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
         return SensorResult(run_requests=requests, cursor=cursor.dump())
 
     return release_sensor
+
+
+def build_dead_run_reaper() -> SensorDefinition:
+    """A sensor that requests nothing: every minute it fails the runs of this host whose process is gone (a
+    SIGKILL, an out-of-memory kill, the end of a unit's stop timeout) and frees their ``duckdb`` slot.
+
+    Every run does the same when it starts (police_assets.core.runs), but a dead run that holds the slot also
+    keeps the release sensor waiting for it ("runs still in flight"), so no new run would start to notice it:
+    this is what breaks that circle without a person. Its next tick, the release sensor sees the run failed and
+    requests its months again. On by default: it only reads the run list, and acts on dead runs alone."""
+
+    @sensor(
+        name=REAPER_NAME,
+        minimum_interval_seconds=min(REAPER_INTERVAL_SECONDS, config.sensor_interval_seconds()),
+        default_status=DefaultSensorStatus.RUNNING,
+        description=(
+            "Every minute: runs of this machine still marked in progress whose process is gone (killed, out of "
+            "memory) are marked failed and their concurrency slots freed, so the release sensor requests their "
+            "months again. Requests no run itself."
+        ),
+    )
+    def dead_run_reaper(context: SensorEvaluationContext):
+        reaped = runs.reap_dead_runs(context.instance, by=f"the {REAPER_NAME} sensor")
+        if not reaped:
+            return SkipReason("no run of this machine has lost its process")
+        context.log.warning(f"marked failed and freed the slots of {len(reaped)} dead run(s): {', '.join(reaped)}")
+        return SkipReason(f"marked failed {len(reaped)} run(s) whose process is gone: {', '.join(reaped)}")
+
+    return dead_run_reaper
 
 
 def build_monthly_schedule(job: JobDefinition):

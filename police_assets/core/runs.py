@@ -7,7 +7,9 @@ never gives it back and stays STARTED, so every later run would wait for that sl
   runs of this host whose process is gone, freeing their slots (:func:`reap_dead_runs`), before any of its
   steps asks for a slot. This is what catches a run killed outright, from the CLI or under the daemon: the
   daemon's default run launcher offers Dagster's run monitoring no worker health check;
-* under the daemon (``make dev``, a deployment), run monitoring (``dagster.yaml``) also frees the slots of
+* under the daemon (``make dev``, a deployment), the ``dead_run_reaper`` sensor does the same every minute
+  (police_assets.automation.sensors), so a run killed while no other run starts (the release sensor waits for
+  it) is failed and its slot freed without anyone; run monitoring (``dagster.yaml``) also frees the slots of
   runs that ended, 5 minutes after.
 
 A step that does wait for the slot says which run holds it, and sleeps between checks rather than spinning
@@ -37,24 +39,33 @@ def register_run(instance: DagsterInstance, run_id: str) -> None:
     instance.add_run_tags(run_id, {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
 
 
-def reap_dead_runs(instance: DagsterInstance, current_run_id: str | None = None) -> list[str]:
-    """Fail every in-progress run of this host whose process is gone and free its concurrency slots; returns
-    their run ids."""
+def dead_runs(instance: DagsterInstance, current_run_id: str | None = None) -> list[tuple]:
+    """The in-progress runs of this host whose process is gone: ``(run, pid)``, without changing anything."""
     host = socket.gethostname()
-    reaped = []
+    dead = []
     for record in instance.get_run_records(filters=RunsFilter(statuses=IN_PROGRESS)):
         run = record.dagster_run
         tags = run.tags
         if run.run_id == current_run_id or tags.get(HOST_TAG) != host or not tags.get(PID_TAG, "").isdigit():
             continue
         pid = int(tags[PID_TAG])
-        if writer_alive(pid):
-            continue
+        if not writer_alive(pid):
+            dead.append((run, pid))
+    return dead
+
+
+def reap_dead_runs(instance: DagsterInstance, current_run_id: str | None = None, by: str | None = None) -> list[str]:
+    """Fail every in-progress run of this host whose process is gone and free its concurrency slots; returns
+    their run ids. ``by`` says who noticed (a run's id, or the reaper sensor)."""
+    host = socket.gethostname()
+    noticed_by = by or f"run {current_run_id or '-'}"
+    reaped = []
+    for run, pid in dead_runs(instance, current_run_id):
         instance.report_run_failed(
             run,
             message=(
                 f"The process of this run ({host}, pid {pid}) is gone: it was killed, crashed or the machine "
-                f"restarted. Marked failed and its concurrency slots freed by run {current_run_id or '-'}."
+                f"restarted. Marked failed and its concurrency slots freed by {noticed_by}."
             ),
         )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

@@ -24,7 +24,9 @@ def temp_path(final: str | os.PathLike, kind: str = "tmp") -> Path:
 
 
 def writer_alive(pid: int) -> bool:
-    """Whether a process with this id exists (a recycled id counts as alive: the leftover waits a sweep)."""
+    """Whether a process with this id exists and has not ended (a recycled id counts as alive: the leftover waits
+    a sweep). A zombie has ended: a run killed under the daemon stays one until the daemon reaps its children,
+    which the default run launcher does not do for a run it has lost track of."""
     if pid == os.getpid():
         return True
     try:
@@ -33,7 +35,11 @@ def writer_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:  # "pid (comm) S ...": S is the state, Z for a zombie
+            return fh.read().rsplit(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):  # not Linux, or it ended just now
+        return True
 
 
 def sweep(folder: str | os.PathLike) -> list[Path]:

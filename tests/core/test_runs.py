@@ -73,6 +73,36 @@ def test_a_dead_run_of_this_host_is_failed_and_its_slot_freed(instance, tmp_path
     assert tags[runs.PID_TAG] == str(os.getpid()) and tags[runs.HOST_TAG] == socket.gethostname()
 
 
+def test_the_reaper_sensor_fails_a_killed_run_left_a_zombie_and_the_health_check_names_it_until_then(instance):
+    """Under the daemon, a SIGKILLed run stays a zombie child of the daemon (nobody waits for it) and STARTED, and
+    no new run starts to notice it: the reaper sensor must see it as dead on its own, and the health check must
+    report it while it is not yet failed."""
+    import socket
+
+    from dagster import build_sensor_context
+
+    from police_assets.automation.sensors import build_dead_run_reaper
+
+    zombie = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    zombie.send_signal(signal.SIGKILL)
+    time.sleep(0.5)  # killed, and not waited for: a zombie, as a run the daemon launched and lost
+    tags = {runs.HOST_TAG: socket.gethostname(), runs.PID_TAG: str(zombie.pid)}
+    run_id = _dead_run_holding_the_slot(instance, tags)
+    health = [sys.executable, "-m", "police_assets.automation.health"]
+    try:
+        sick = subprocess.run(health, capture_output=True, text=True)
+        assert sick.returncode == 1 and f"{run_id} (pid {zombie.pid})" in sick.stdout
+
+        result = build_dead_run_reaper()(build_sensor_context(instance=instance))
+        assert run_id in result.skip_message
+        assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
+        assert runs.slot_holders(instance, "duckdb") == []
+        well = subprocess.run(health, capture_output=True, text=True)
+        assert well.returncode == 0, well.stdout
+    finally:
+        zombie.wait()
+
+
 @pytest.mark.parametrize("which", ["alive", "other host", "untagged"])
 def test_a_run_that_may_be_alive_is_never_touched(instance, which):
     import socket

@@ -213,3 +213,66 @@ def test_the_daemon_runs_the_sensor_loads_releases_and_revisions_and_survives_a_
     done = subprocess.run([str(ROOT / "deploy" / "healthcheck.sh")], env=env, capture_output=True, text=True)
     assert "daemon: heartbeats are recent" in done.stdout and "webserver: NOT answering" in done.stdout
     assert done.returncode == 1
+
+
+def test_a_run_killed_outright_under_the_daemon_is_failed_and_reloaded_and_a_dead_daemon_fails_the_health_check(
+    service,
+):
+    """SIGKILL of the whole service while a run executes (the end of the unit's stop timeout, an out-of-memory
+    kill): when it is back, without a person, the run is marked failed and its slot freed (the dead_run_reaper
+    sensor), the release sensor requests its months again, and they load. Then the daemon dies: the health check
+    fails within its tolerance."""
+    from police_assets.core import runs as run_tags
+
+    if service.daemon is None:
+        service.cli("dagster", "sensor", "start", SENSOR_NAME, "-w", "workspace.yaml")
+        service.start_daemon()
+    before = {r.run_id for r in service.runs()}
+    service.publish("2024-04", 4)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not (new := [r for r in service.runs() if r.run_id not in before and r.tags.get(run_tags.PID_TAG)]):
+        assert time.monotonic() < deadline, "no run started for the new release"
+        time.sleep(0.2)
+    (killed,) = new
+    # systemd's stop after TimeoutStopSec, or the OOM killer taking the whole unit: SIGKILL to the daemon, its
+    # code server and the run alike, so nothing is left to record the run's end; then the service comes back
+    service.stop_daemon(signal.SIGKILL)
+    with service.instance() as instance:
+        assert instance.get_run_by_id(killed.run_id).status == DagsterRunStatus.STARTED  # as the audit found it
+    service.start_daemon()
+
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        runs = {r.run_id: r for r in service.runs()}
+        retried = [r for r in runs.values() if r.run_id not in before | {killed.run_id}]
+        if runs[killed.run_id].status == DagsterRunStatus.FAILURE and any(
+            r.status == DagsterRunStatus.SUCCESS and _range(r) == ("2024-04", "2024-04") for r in retried
+        ):
+            break
+        assert time.monotonic() < deadline, (
+            f"{runs[killed.run_id].status}, then {[(r.status, _range(r)) for r in retried]}"
+        )
+        time.sleep(1)
+    with service.instance() as instance:
+        said = [f"{e.message} {e.dagster_event.message}" for e in instance.all_logs(killed.run_id) if e.dagster_event]
+        assert any("is gone" in m and "dead_run_reaper" in m for m in said), said[-5:]
+        assert not instance.event_log_storage.get_concurrency_info("duckdb").active_run_ids
+    assert read_manifest(service.storage.published_dir)["months"][-1] == "2024-04"
+
+    # the daemon dies (SIGKILL: no goodbye): the health check says so within its tolerance (90 s by default; 20 s
+    # here to keep the suite short), and passed while the daemon was up
+    env = dict(
+        service.env, POLICE_VENV=str(BIN.parent), DAGSTER_WEBSERVER_PORT="9", POLICE_HEARTBEAT_TOLERANCE_SECONDS="20"
+    )
+
+    def health():
+        return subprocess.run([str(ROOT / "deploy" / "healthcheck.sh")], env=env, capture_output=True, text=True)
+
+    assert "daemon: heartbeats are recent" in health().stdout
+    service.stop_daemon(signal.SIGKILL)
+    died = time.monotonic()
+    while "daemon: NO heartbeat in 20s" not in (out := health()).stdout:
+        assert time.monotonic() - died < 20 + 30 + 15, out.stdout  # tolerance + one heartbeat interval + slack
+        time.sleep(2)
+    assert out.returncode == 1 and "runs: none has lost its process" in out.stdout
+    assert "TOLERANCE=${POLICE_HEARTBEAT_TOLERANCE_SECONDS:-90}" in (ROOT / "deploy" / "healthcheck.sh").read_text()
