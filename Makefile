@@ -10,7 +10,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup test test-reliability lint demo demo-release dev docs bench clean browser postgres site serve relink
+.PHONY: setup install test test-reliability lint demo demo-release dev docs bench clean browser postgres site serve relink load-postgres venv-exists
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -21,6 +21,15 @@ $(STAMP): pyproject.toml tools/pyproject.toml
 	@# PYTHONWARNINGS: setuptools prints an information box for every editable build
 	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e ".[dev]" -e tools
 	@touch $@
+
+# A deployment (docs/operations.md): the product alone, editable so that it finds dbt/ beside it, with its pinned
+# dependencies; none of the development tools (police_dev), test runners, browsers' drivers or linters. Then the
+# dbt manifest, without which the package does not import.
+install:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e .
+	cd dbt && $(abspath $(BIN))/dbt parse --quiet --profiles-dir .
 
 # The package cannot be imported without the dbt manifest; re-parse whenever anything under dbt/ changes.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
@@ -71,8 +80,18 @@ site: setup
 
 # After moving or copying the data folder (or only published/): point serving.duckdb's views at the files beside
 # them (they hold absolute paths). POLICE_DATA_DIR names the folder, as for every other target.
-relink: setup
+relink: venv-exists
 	$(BIN)/python -m police_assets.publish relink
+
+# Load the published snapshot into the BI copy in PostgreSQL now (POLICE_MARTS_POSTGRES_URL), as every publish
+# does: after a restore, or when the BI copy is first turned on.
+load-postgres: venv-exists
+	$(BIN)/python -m police_assets.publish load-postgres
+
+# The operator's targets above work in a deployment's venv (make install) as in a developer's (make setup), and
+# install neither.
+venv-exists:
+	@test -x $(BIN)/python || { echo "no $(VENV): run make install (a deployment) or make setup (development) first"; exit 1; }
 
 # Serve the dashboards on this machine only.
 SITE_DIR = $${POLICE_DATA_DIR:-data}/published/site

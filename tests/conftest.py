@@ -60,6 +60,8 @@ SLOW_FIRST = (
     "tests/realism/test_realism.py",
     "tests/site/test_site.py",
     "tests/pipeline/test_pipeline.py",
+    "tests/deploy/test_restore.py",
+    "tests/deploy/test_install.py",
 )
 
 

@@ -1,19 +1,54 @@
-"""``python -m police_assets.publish relink [PUBLISHED_DIR]``: after ``published/`` was moved or copied, point
-each snapshot's ``serving.duckdb`` at its own Parquet files (its views hold absolute paths).
+"""Two operator's commands on the published snapshot, outside a pipeline run:
 
-Without an argument it relinks the configured data folder's ``published/`` (``POLICE_DATA_DIR``).
+- ``python -m police_assets.publish relink [PUBLISHED_DIR]``: after ``published/`` was moved or copied, point
+  each snapshot's ``serving.duckdb`` at its own Parquet files (its views hold absolute paths). Without an
+  argument it relinks the configured data folder's ``published/`` (``POLICE_DATA_DIR``).
+- ``python -m police_assets.publish load-postgres``: load the current snapshot into the BI copy in PostgreSQL
+  (``POLICE_MARTS_POSTGRES_URL``) now, as ``publish/marts_postgres`` does after every publish: after a restore,
+  or when the BI copy is first turned on, instead of waiting for the next release. No month to name: it loads
+  whatever is published.
 """
 
 import sys
 from pathlib import Path
 
+from police_assets.core import config
 from police_assets.core.storage import PoliceStorage
-from police_assets.publish.snapshot import relink
+from police_assets.publish.postgres import load_marts
+from police_assets.publish.snapshot import relink, snapshot_dir
 
-USAGE = "usage: python -m police_assets.publish relink [PUBLISHED_DIR]"
+USAGE = "usage: python -m police_assets.publish relink [PUBLISHED_DIR] | load-postgres"
+
+
+def load_postgres() -> int:
+    url = config.marts_postgres_url()
+    if not url:
+        print("POLICE_MARTS_POSTGRES_URL is not set: there is no BI copy to load", file=sys.stderr)
+        return 1
+    published = PoliceStorage.from_env().published_dir
+    try:
+        snapshot = snapshot_dir(published)
+        if not (snapshot / "manifest.json").is_file():
+            raise FileNotFoundError(f"nothing published in {published}: run the pipeline (or restore the data) first")
+        with config.explain_out_of_memory("DuckDB, reading the snapshot for PostgreSQL,"):
+            result = load_marts(
+                snapshot,
+                url,
+                schema=config.marts_postgres_schema(),
+                reader_role=config.marts_postgres_reader(),
+                log=print,
+                warn=lambda message: print(message, file=sys.stderr),
+            )
+    except (FileNotFoundError, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"snapshot {result.snapshot}: {len(result.tables)} tables served from schema {result.schema}")
+    return 0
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["load-postgres"]:
+        return load_postgres()
     if not argv or argv[0] != "relink" or len(argv) > 2:
         print(USAGE, file=sys.stderr)
         return 2

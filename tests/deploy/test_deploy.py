@@ -46,3 +46,19 @@ def test_both_services_restart_on_failure_and_read_the_environment_file():
         assert "Restart=on-failure" in unit, name
         assert "EnvironmentFile=/etc/police-data/police.env" in unit, name
         assert "-w workspace.yaml" in unit, name
+
+
+def test_one_statement_of_the_environment_files_owner_and_mode_everywhere_it_is_given():
+    """root:police, 640: the services and the health check run as police and must read it."""
+    import re
+
+    stated = {
+        "police.env.example": (DEPLOY / "police.env.example").read_text(),
+        "operations.md": (ROOT / "docs" / "operations.md").read_text(),
+    }
+    for name, text in stated.items():
+        modes = set(re.findall(r"(?:chmod|mode) (\d{3})", text))
+        assert modes == {"640"}, (name, modes)
+    assert "owner root, group police, mode 640" in stated["police.env.example"]
+    assert "chown root:police /etc/police-data/police.env" in stated["operations.md"]
+    assert "sudo -u police" in (DEPLOY / "healthcheck.sh").read_text()  # run as the user that can read it
