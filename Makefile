@@ -10,7 +10,7 @@ DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup install test test-reliability lint demo demo-release dev docs bench clean browser postgres site serve relink load-postgres venv-exists
+.PHONY: setup install test test-reliability test-deploy lint demo demo-release dev docs bench clean browser postgres site serve relink load-postgres venv-exists
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -51,6 +51,13 @@ test: setup
 # (real subprocess runs, about 15 s each), so apart from `make test`; .ci/run runs both.
 test-reliability: setup
 	$(BIN)/python -m pytest -m reliability tests/reliability
+
+# The team deployment end to end (docs/operations.md): the real dagster-daemon on PostgreSQL through releases, a
+# restart and a run killed outright; a backup restored on a new cluster; a fresh `make install`. Minutes of real
+# services, so apart from `make test`; .ci/run runs it.
+test-deploy: setup
+	-@$(MAKE) --no-print-directory postgres
+	$(BIN)/python -m pytest -m deployment -n 2 --dist loadscope tests/deploy
 
 # sqlfluff's dbt templater compiles the project; point it at a scratch warehouse so it never opens the live one.
 lint: setup

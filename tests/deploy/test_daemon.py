@@ -27,6 +27,8 @@ from police_dev.fake.generate import Release, write_release
 from police_dev.fake.server import FakePoliceServer
 from police_dev.postgres import query, table_counts
 
+pytestmark = pytest.mark.deployment  # minutes of real services: make test-deploy
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SCALE = 900

@@ -8,6 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.deployment  # minutes of real services: make test-deploy
+
 ROOT = Path(__file__).resolve().parents[2]
 DEV_ONLY = {"police-dev", "playwright", "axe-playwright-python", "pytest", "pytest-xdist", "ruff", "sqlfluff"}
 

@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import DagsterInstance
 
 from police_dev.fake.generate import Release, write_release
 from police_dev.fake.server import FakePoliceServer
 from police_dev.postgres import ThrowawayPostgres, find_bin, table_counts
 from tests.deploy.test_postgres_setup import run_setup
+
+pytestmark = pytest.mark.deployment  # minutes of real services: make test-deploy
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
