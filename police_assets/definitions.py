@@ -25,6 +25,9 @@ from police_assets.transform.resource import PoliceDbtCliResource
 from police_assets.warehouse.assets import force_files, warehouse_assets
 from police_assets.warehouse.checks import newest_published_month_loaded
 
+# Every setting checked before anything else: a bad value stops the load here, naming it, before any fetch.
+config.check_settings()
+
 # dbt from the same environment as this Python (works in an un-activated venv, under cron and the daemon),
 # through police-dbt, which stops dbt if the run's process dies (police_assets.transform.dbt_guard).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("police-dbt"))

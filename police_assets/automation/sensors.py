@@ -3,10 +3,9 @@
 Every run they request targets the whole chain (raw -> lake -> warehouse -> dbt marts) for the months
 concerned, so a release ends with fresh marts and no manual step. Both are off by default: turn the sensor on
 in the UI (Automation -> data_police_uk_release_sensor -> Start) or with
-``dagster sensor start data_police_uk_release_sensor -m police_assets.definitions``.
+``dagster sensor start data_police_uk_release_sensor -w workspace.yaml`` (the workspace, so the sensor is the one
+``make dev`` and the daemon run, under the code location name ``police_assets``).
 """
-
-import os
 
 from dagster import (
     DagsterRunStatus,
@@ -145,7 +144,7 @@ def build_release_sensor(job: JobDefinition, start_month: str | None = None) -> 
             archive_fp,
             loaded_fp,
             set(monthly_partitions.get_partition_keys()),
-            start_month or os.environ.get("POLICE_START_MONTH"),
+            start_month or config.start_month(),
         )
         if lagging:
             cursor.last_updated = seen_before

@@ -13,30 +13,73 @@
 | ``POLICE_MARTS_POSTGRES_URL`` | unset | a PostgreSQL URL: when set, every publish also loads the marts there |
 | ``POLICE_MARTS_POSTGRES_SCHEMA`` | ``police`` | the schema BI users read |
 | ``POLICE_MARTS_POSTGRES_READER`` | ``police_reader`` | the role given read-only access to that schema |
+
+This module is the one reader of these variables. Each getter checks its value, and :func:`check_settings`
+checks them all at once when the definitions load, so a bad value stops everything before a byte is fetched,
+with a :class:`SettingError` naming the variable, its value and the form expected.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from police_assets.core.months import InvalidMonth, parse_month
 from police_assets.source import client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 
+class SettingError(ValueError):
+    """An environment setting the platform cannot use; the message names it, its value and the form expected."""
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when unset or empty (empty means the default, as it always has)."""
+    return os.environ.get(name) or None
+
+
+def _bad(name: str, value: str, expected: str) -> SettingError:
+    return SettingError(f"{name}={value!r} is not {expected}; correct it, or unset it for the default")
+
+
+def _positive(name: str, default: float, integer: bool = False) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise _bad(name, value, "a whole number above 0, e.g. 10" if integer else "a number above 0, e.g. 10")
+    return number
+
+
 def data_dir() -> Path:
-    return Path(os.environ.get("POLICE_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    value = _raw("POLICE_DATA_DIR")
+    path = Path(value or PROJECT_ROOT / "data").resolve()
+    if value and path.exists() and not path.is_dir():
+        raise _bad("POLICE_DATA_DIR", value, "a folder (it names a file)")
+    return path
 
 
 def warehouse_path() -> Path:
-    explicit = os.environ.get("POLICE_WAREHOUSE")
-    return Path(explicit).resolve() if explicit else data_dir() / "warehouse.duckdb"
+    explicit = _raw("POLICE_WAREHOUSE")
+    if not explicit:
+        return data_dir() / "warehouse.duckdb"
+    path = Path(explicit).resolve()
+    if path.is_dir():
+        raise _bad("POLICE_WAREHOUSE", explicit, "a file path (it names a folder), e.g. /srv/data/warehouse.duckdb")
+    return path
 
 
 # DuckDB's own default is 80 % of the machine's memory, per process: a national backfill's dbt build then takes
@@ -46,7 +89,22 @@ DUCKDB_MEMORY_LIMIT = "2GB"
 
 
 def duckdb_memory_limit() -> str:
-    return os.environ.get("POLICE_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
+    value = _raw("POLICE_DUCKDB_MEMORY_LIMIT")
+    if value is None:
+        return DUCKDB_MEMORY_LIMIT
+    if not _duckdb_takes_memory_limit(value):
+        raise _bad("POLICE_DUCKDB_MEMORY_LIMIT", value, "a memory size DuckDB understands, e.g. 2GB, 500MB or 4GiB")
+    return value
+
+
+@functools.cache
+def _duckdb_takes_memory_limit(value: str) -> bool:
+    """DuckDB is the judge of its own setting's form: an in-memory connection with it, opened and closed."""
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error:
+        return False
+    return True
 
 
 def duckdb_config() -> dict[str, str]:
@@ -86,29 +144,96 @@ def explain_out_of_memory(what: str) -> Iterator[None]:
 
 
 def base_url() -> str:
-    return os.environ.get("DATA_POLICE_UK_URL") or client.DEFAULT_BASE_URL
+    value = _raw("DATA_POLICE_UK_URL")
+    if value is None:
+        return client.DEFAULT_BASE_URL
+    if not re.match(r"^(https?://[^/\s]+|file:///?\S*)", value):
+        raise _bad("DATA_POLICE_UK_URL", value, "an http(s):// address or a file:///folder of archives")
+    return value
 
 
 def requests_per_second() -> float:
-    return float(os.environ.get("POLICE_REQUESTS_PER_SECOND") or client.REQUESTS_PER_SECOND)
+    return _positive("POLICE_REQUESTS_PER_SECOND", client.REQUESTS_PER_SECOND)
 
 
 def requests_burst() -> int:
-    return int(os.environ.get("POLICE_REQUESTS_BURST") or client.REQUESTS_BURST)
+    return int(_positive("POLICE_REQUESTS_BURST", client.REQUESTS_BURST, integer=True))
 
 
 def sensor_interval_seconds() -> int:
-    return int(os.environ.get("POLICE_SENSOR_INTERVAL_SECONDS") or 3600)
+    return int(_positive("POLICE_SENSOR_INTERVAL_SECONDS", 3600, integer=True))
+
+
+def start_month() -> str | None:
+    """The oldest month the release sensor keeps loaded, or None: every month of the newest archive."""
+    value = _raw("POLICE_START_MONTH")
+    if value is not None:
+        try:
+            parse_month(value)
+        except InvalidMonth:
+            raise _bad("POLICE_START_MONTH", value, "a month as YYYY-MM, e.g. 2021-01") from None
+    return value
 
 
 def marts_postgres_url() -> str | None:
     """Where the marts are loaded for BI tools (publish/marts_postgres), or None: that asset is then absent."""
-    return os.environ.get("POLICE_MARTS_POSTGRES_URL") or None
+    value = _raw("POLICE_MARTS_POSTGRES_URL")
+    if value is not None and not re.match(r"^postgres(ql)?(\+psycopg2)?://", value):
+        raise _bad("POLICE_MARTS_POSTGRES_URL", _redacted(value), "a PostgreSQL URL, postgresql://user:password@host/db")
+    return value
+
+
+def _redacted(url: str) -> str:
+    """A URL with its password replaced, for messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _identifier(name: str, default: str) -> str:
+    value = _raw(name) or default
+    if not _IDENTIFIER.match(value):
+        raise _bad(name, value, "a lower-case PostgreSQL name of letters, digits and _, e.g. police")
+    return value
 
 
 def marts_postgres_schema() -> str:
-    return os.environ.get("POLICE_MARTS_POSTGRES_SCHEMA") or "police"
+    return _identifier("POLICE_MARTS_POSTGRES_SCHEMA", "police")
 
 
 def marts_postgres_reader() -> str:
-    return os.environ.get("POLICE_MARTS_POSTGRES_READER") or "police_reader"
+    return _identifier("POLICE_MARTS_POSTGRES_READER", "police_reader")
+
+
+def dagster_home() -> str | None:
+    """Dagster's own setting, read here too: a run without it goes to a throwaway instance (core.storage)."""
+    return _raw("DAGSTER_HOME")
+
+
+# Every setting's getter: check_settings calls them all.
+_GETTERS: tuple[Callable[[], object], ...] = (
+    data_dir,
+    warehouse_path,
+    base_url,
+    requests_per_second,
+    requests_burst,
+    sensor_interval_seconds,
+    start_month,
+    duckdb_memory_limit,
+    marts_postgres_url,
+    marts_postgres_schema,
+    marts_postgres_reader,
+)
+
+
+def check_settings() -> None:
+    """Check every setting now; raise one :class:`SettingError` listing each bad one."""
+    problems = []
+    for getter in _GETTERS:
+        try:
+            getter()
+        except SettingError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SettingError("bad settings, nothing was done: " + " | ".join(problems))

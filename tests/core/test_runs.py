@@ -9,6 +9,7 @@ import textwrap
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, asset, materialize
@@ -204,3 +205,24 @@ def test_a_run_without_dagster_home_is_told_it_is_on_a_throwaway_instance(tmp_pa
     )
     messages = [e.user_message for e in instance.all_logs(result.run_id)]
     assert any("DAGSTER_HOME is not set" in m and "export DAGSTER_HOME=$PWD/dagster_home" in m for m in messages)
+
+
+def test_a_cli_run_without_dagster_home_is_refused_before_anything_is_fetched(tmp_path):
+    from police_dev.fake.generate import Release, write_release
+    from police_dev.fake.server import FakePoliceServer
+
+    write_release(tmp_path / "site", Release(latest="2024-01", months=1, scale=300))
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["POLICE_DATA_DIR"] = str(tmp_path / "data")
+    with FakePoliceServer(tmp_path / "site") as server:
+        env["DATA_POLICE_UK_URL"] = server.url
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "police_assets.definitions",
+             "--select", "raw/archive_month", "--partition", "2024-01"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        requests = len(server.requests)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "DAGSTER_HOME is not set" in said and "export DAGSTER_HOME=$PWD/dagster_home" in said
+    assert requests == 0 and not (tmp_path / "data" / "raw").exists()
