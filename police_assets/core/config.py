@@ -179,7 +179,9 @@ def marts_postgres_url() -> str | None:
     """Where the marts are loaded for BI tools (publish/marts_postgres), or None: that asset is then absent."""
     value = _raw("POLICE_MARTS_POSTGRES_URL")
     if value is not None and not re.match(r"^postgres(ql)?(\+psycopg2)?://", value):
-        raise _bad("POLICE_MARTS_POSTGRES_URL", _redacted(value), "a PostgreSQL URL, postgresql://user:password@host/db")
+        raise _bad(
+            "POLICE_MARTS_POSTGRES_URL", _redacted(value), "a PostgreSQL URL, postgresql://user:password@host/db"
+        )
     return value
 
 
