@@ -101,18 +101,18 @@ class PoliceStorage(ConfigurableResource):
         run_id = context.run.run_id if context.run else None
         if context.instance is None or not run_id:
             return  # a sensor or schedule evaluation, or a direct call: no run to register
-        if not config.dagster_home():
-            advice = (
-                "DAGSTER_HOME is not set, so this run is recorded in a throwaway Dagster instance: it will not show "
-                "in the UI, and the 'duckdb' pool that keeps warehouse writers apart does not apply. Set it to the "
-                "project's folder first: export DAGSTER_HOME=$PWD/dagster_home (an absolute path)"
-            )
-            if not context.instance.is_ephemeral:
-                # the CLI's stand-in instance in a temporary folder: refuse before any step, so nothing is fetched
-                # and the warehouse is never written outside the pool
-                raise DagsterHomeNotSet(f"{advice}. Nothing was run.")
+        unrecorded = (
+            "so this run is recorded in a throwaway Dagster instance: it will not show in the UI, and the 'duckdb' "
+            "pool that keeps warehouse writers apart does not apply. Set DAGSTER_HOME to the project's folder and "
+            "run from the CLI or the UI: export DAGSTER_HOME=$PWD/dagster_home (an absolute path)"
+        )
+        if context.instance.is_ephemeral:
             # an in-memory instance (a script or a test calling materialize()): said, and let through
-            context.log.warning(advice)
+            context.log.warning(f"The run was started with an in-memory instance, {unrecorded}")
+        elif not config.dagster_home():
+            # the CLI's stand-in instance in a temporary folder: refused before any step, so nothing is fetched
+            # and the warehouse is never written outside the pool
+            raise DagsterHomeNotSet(f"DAGSTER_HOME is not set, {unrecorded}. Nothing was run.")
         runs.register_run(context.instance, run_id)
         for dead in runs.reap_dead_runs(context.instance, run_id):
             context.log.warning(f"run {dead}'s process is gone: marked it failed and freed its slots")
