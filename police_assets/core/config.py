@@ -125,7 +125,8 @@ def out_of_memory_advice(what: str, duckdb_said: str) -> str:
         if env
         else f"POLICE_DUCKDB_MEMORY_LIMIT unset, the default {DUCKDB_MEMORY_LIMIT}"
     )
-    first_line = duckdb_said.strip().splitlines()[0] if duckdb_said.strip() else "out of memory"
+    lines = [line.strip() for line in duckdb_said.splitlines() if line.strip()]
+    first_line = next((line for line in lines if "Out of Memory" in line), lines[0] if lines else "out of memory")
     return (
         f"{what} ran out of memory under DuckDB's limit of {duckdb_memory_limit()} ({now}). DuckDB spills large "
         "sorts, joins and aggregates to disk, but not every operation. Raise the limit, for example "

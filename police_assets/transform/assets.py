@@ -146,13 +146,15 @@ class PoliceDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "reference"
 
 
-def _out_of_memory(invocation) -> str | None:
-    """DuckDB's out-of-memory message from the failed dbt invocation's results, if that is why it failed."""
+def _out_of_memory(invocation, failure: Exception) -> str | None:
+    """DuckDB's out-of-memory message, if that is why dbt failed: in a model's result, or, when dbt stopped before
+    writing its results (out of memory while it set up), in the failure dagster-dbt raised with dbt's output."""
+    said = [str(failure)]
     try:
-        results = invocation.get_artifact("run_results.json").get("results", [])
-    except Exception:  # noqa: BLE001 - dbt died before writing its results: nothing to explain
-        return None
-    return next((r["message"] for r in results if "Out of Memory Error" in (r.get("message") or "")), None)
+        said += [r.get("message") or "" for r in invocation.get_artifact("run_results.json").get("results", [])]
+    except Exception:  # noqa: BLE001 - dbt died before writing its results: the failure's text is what there is
+        pass
+    return next((text for text in said if "Out of Memory Error" in text), None)
 
 
 def describe_test(node: Mapping[str, Any]) -> str:
@@ -223,7 +225,7 @@ def police_dbt_assets(
             event = event.with_metadata({**event.metadata, **found, **lineage.get(_unique_id(event), {})})
         yield event
     if failure is not None:
-        if said := _out_of_memory(invocation):
+        if said := _out_of_memory(invocation, failure):
             raise Failure(out_of_memory_advice("dbt", said)) from failure
         raise failure
     if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):

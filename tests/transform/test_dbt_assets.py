@@ -101,3 +101,26 @@ def test_every_dbt_check_and_asset_says_what_it_is_and_who_owns_it():
         in by_name["relationships_int_street_crimes_force_id__force_id__ref_int_forces_"]
     )
     assert all(spec.owners == ["team:police-data-platform"] for spec in police_dbt_assets.specs)
+
+
+def test_out_of_memory_is_recognised_when_dbt_stopped_before_writing_its_results():
+    """dbt can run out of memory while it sets up (exit code 2, no run_results.json): the failure's own text is
+    then where DuckDB's message is, and the advice quotes that line, not the failure's first."""
+    from police_assets.core.config import out_of_memory_advice
+    from police_assets.transform.assets import _out_of_memory
+
+    class NoResults:
+        def get_artifact(self, name):
+            raise FileNotFoundError(name)
+
+    failure = RuntimeError(
+        "The dbt CLI process with command\n  failed with exit code `2`. Check the stdout ...\n"
+        "    Out of Memory Error: failed to allocate data of size 32.0 KiB (988.0 KiB/976.5 KiB used)"
+    )
+    said = _out_of_memory(NoResults(), failure)
+    assert said is not None
+    advice = out_of_memory_advice("dbt", said)
+    assert advice.endswith(
+        "DuckDB said: Out of Memory Error: failed to allocate data of size 32.0 KiB (988.0 KiB/976.5 KiB used)"
+    )
+    assert _out_of_memory(NoResults(), RuntimeError("a model failed: Binder Error")) is None
