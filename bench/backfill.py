@@ -18,7 +18,7 @@ then what the next release costs.
 
 For each run: wall time, the time of each stage (Dagster's own step durations), the peak RSS of the largest
 process (the CLI or dbt), and the bytes fetched; after the backfill, the disk used by each stage against the
-compressed size of the archive members loaded. Targets (issue 18): backfill under 4 minutes, peak RSS under
+compressed size of the archive members loaded. Targets (docs/benchmarks.md): backfill under 4 minutes, peak RSS under
 3 GB, one more month under 25 s. DuckDB's memory limit is POLICE_DUCKDB_MEMORY_LIMIT's, as for users.
 """
 

@@ -15,7 +15,7 @@ In one run:
    chart drawn, every table and KPI filled (the page's own ``performance.now()``, stored by dashboard.js);
    then one filter is changed and the update timed the same way.
 
-Targets (issue 5): under 5 MB per page and under 2 s to first complete render.
+Targets (docs/benchmarks.md): under 5 MB per page and under 2 s to first complete render.
 """
 
 import argparse
