@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from police_assets.core.months import InvalidMonth, add_months, parse_month
+from police_assets.core.months import add_months, is_month
 
 
 def fingerprint(members: dict[str, tuple[str, int]]) -> str:
@@ -32,17 +32,9 @@ def members_by_month(infolist) -> dict[str, dict[str, tuple[str, int]]]:
     out: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
     for m in infolist:
         folder, _, rest = m.name.partition("/")
-        if rest and m.name.endswith(".csv") and _is_month(folder):
+        if rest and m.name.endswith(".csv") and is_month(folder):
             out[folder][m.name] = (f"{m.crc32:08x}", m.size)
     return dict(out)
-
-
-def _is_month(text: str) -> bool:
-    try:
-        parse_month(text)
-    except InvalidMonth:
-        return False
-    return True
 
 
 def contiguous_runs(months: list[str]) -> list[list[str]]:

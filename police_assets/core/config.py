@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from police_assets.core.months import InvalidMonth, parse_month
+from police_assets.core.months import is_month
 from police_assets.source import client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -168,11 +168,8 @@ def sensor_interval_seconds() -> int:
 def start_month() -> str | None:
     """The oldest month the release sensor keeps loaded, or None: every month of the newest archive."""
     value = _raw("POLICE_START_MONTH")
-    if value is not None:
-        try:
-            parse_month(value)
-        except InvalidMonth:
-            raise _bad("POLICE_START_MONTH", value, "a month as YYYY-MM, e.g. 2021-01") from None
+    if value is not None and not is_month(value):
+        raise _bad("POLICE_START_MONTH", value, "a month as YYYY-MM, e.g. 2021-01")
     return value
 
 

@@ -30,6 +30,15 @@ def parse_month(month: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def is_month(text: str) -> bool:
+    """Whether ``text`` is a month in ``YYYY-MM`` form (a folder or file name, say)."""
+    try:
+        parse_month(text)
+    except InvalidMonth:
+        return False
+    return True
+
+
 def add_months(month: str, n: int) -> str:
     """The month ``n`` months after ``month`` (``n`` may be negative)."""
     year, mon = parse_month(month)

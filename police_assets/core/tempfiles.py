@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 _TEMP = re.compile(r"^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]{8}$")
@@ -83,3 +84,21 @@ def link_in(path: str | os.PathLike, target: str | os.PathLike) -> None:
     tmp = temp_path(path)
     os.symlink(target, tmp)
     swap_in(tmp, path)
+
+
+def build_name() -> str:
+    """A new build's folder name: its UTC time, then a random part (two builds can fall in the same second)."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+
+
+def swap_to_build(link: str | os.PathLike, builds: str | os.PathLike, name: str) -> None:
+    """Point ``link`` at the finished folder ``builds/name`` (a relative symlink; ``builds`` sits beside
+    ``link``) in one rename, then remove the other builds but the one ``link`` pointed at just before: a reader
+    that resolved it before the swap keeps it. Which one that was is taken from the link, not from names or
+    clocks; folders whose names start with a dot (a build in progress) are left alone."""
+    link, builds = Path(link), Path(builds)
+    previous = Path(os.readlink(link)).name if link.is_symlink() else None
+    link_in(link, Path(builds.name) / name)  # the swap: one rename
+    for old in builds.iterdir():
+        if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
+            shutil.rmtree(old, ignore_errors=True)

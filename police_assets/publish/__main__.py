@@ -12,33 +12,18 @@
 import sys
 from pathlib import Path
 
-from police_assets.core import config
 from police_assets.core.storage import PoliceStorage
-from police_assets.publish.postgres import load_marts
-from police_assets.publish.snapshot import relink, snapshot_dir
+from police_assets.publish.postgres import load_published
+from police_assets.publish.snapshot import relink
 
 USAGE = "usage: python -m police_assets.publish relink [PUBLISHED_DIR] | load-postgres"
 
 
 def load_postgres() -> int:
-    url = config.marts_postgres_url()
-    if not url:
-        print("POLICE_MARTS_POSTGRES_URL is not set: there is no BI copy to load", file=sys.stderr)
-        return 1
-    published = PoliceStorage.from_env().published_dir
     try:
-        snapshot = snapshot_dir(published)
-        if not (snapshot / "manifest.json").is_file():
-            raise FileNotFoundError(f"nothing published in {published}: run the pipeline (or restore the data) first")
-        with config.explain_out_of_memory("DuckDB, reading the snapshot for PostgreSQL,"):
-            result = load_marts(
-                snapshot,
-                url,
-                schema=config.marts_postgres_schema(),
-                reader_role=config.marts_postgres_reader(),
-                log=print,
-                warn=lambda message: print(message, file=sys.stderr),
-            )
+        result = load_published(
+            PoliceStorage.from_env().published_dir, log=print, warn=lambda message: print(message, file=sys.stderr)
+        )
     except (FileNotFoundError, RuntimeError) as error:
         print(error, file=sys.stderr)
         return 1

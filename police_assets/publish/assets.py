@@ -2,12 +2,12 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from police_assets.core import config, sql
+from police_assets.core import sql
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.publish.postgres import load_marts
-from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts, snapshot_dir
+from police_assets.publish.postgres import load_published
+from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts
 from police_assets.raw.zone import provenance
 from police_assets.transform.assets import police_dbt_assets
 from police_assets.transform.project import dbt_var, model_docs
@@ -91,18 +91,7 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
     ),
 )
 def marts_postgres(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
-    url = config.marts_postgres_url()
-    if not url:
-        raise RuntimeError("POLICE_MARTS_POSTGRES_URL is not set: this asset has nowhere to load the marts")
-    with config.explain_out_of_memory("DuckDB, reading the snapshot for PostgreSQL,"):
-        result = load_marts(
-            snapshot_dir(storage.published_dir),
-            url,
-            schema=config.marts_postgres_schema(),
-            reader_role=config.marts_postgres_reader(),
-            log=context.log.info,
-            warn=context.log.warning,
-        )
+    result = load_published(storage.published_dir, log=context.log.info, warn=context.log.warning)
     context.log.info(f"snapshot {result.snapshot} served from schema {result.schema} in {result.seconds:.1f}s")
     return MaterializeResult(
         metadata={

@@ -6,7 +6,7 @@ Reads one published snapshot (``serving.duckdb`` and its ``manifest.json``), nev
 What must stay true:
 
 - **One transaction.** The new tables are built in a loading schema, counted against the snapshot, then the
-  served schema is renamed aside (``<schema>__retired_<snapshot>``) and the loading schema renamed to the served
+  served schema is renamed aside (``<schema>__retired_<n>``) and the loading schema renamed to the served
   name, and only then committed. A BI user sees the previous snapshot or the new one, never a mix or a
   half-loaded table; a failure or a killed process rolls everything back (PostgreSQL DDL is transactional),
   leaving the served schema as it was.
@@ -36,8 +36,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg2 import sql
 
+from police_assets.core import config
 from police_assets.core.config import duckdb_config
-from police_assets.publish.snapshot import MARTS_SCHEMA
+from police_assets.publish.snapshot import MARTS_SCHEMA, snapshot_dir
 
 LOCK_TIMEOUT_SECONDS = 10  # the longest the load waits for any lock (a BI session's, say) before it gives up
 STATEMENT_TIMEOUT_SECONDS = 3600  # any one statement (the COPY of a national fact table takes minutes)
@@ -157,6 +158,29 @@ def load_marts(
     finally:
         conn.close()
     return PostgresResult(schema, rows, manifest["snapshot"], time.monotonic() - started)
+
+
+def load_published(
+    published_dir: Path, log: Callable[[str], None], warn: Callable[[str], None] | None = None
+) -> PostgresResult:
+    """The current snapshot of ``published_dir`` into the BI copy the settings name (``POLICE_MARTS_POSTGRES_*``):
+    what ``publish/marts_postgres`` does after each publish, and ``python -m police_assets.publish load-postgres``
+    on demand."""
+    url = config.marts_postgres_url()
+    if not url:
+        raise RuntimeError("POLICE_MARTS_POSTGRES_URL is not set: there is nowhere to load the marts")
+    snapshot = snapshot_dir(published_dir)
+    if not (snapshot / "manifest.json").is_file():
+        raise FileNotFoundError(f"nothing published in {published_dir}: run the pipeline (or restore the data) first")
+    with config.explain_out_of_memory("DuckDB, reading the snapshot for PostgreSQL,"):
+        return load_marts(
+            snapshot,
+            url,
+            schema=config.marts_postgres_schema(),
+            reader_role=config.marts_postgres_reader(),
+            log=log,
+            warn=warn,
+        )
 
 
 def _retired_prefix(schema: str) -> str:

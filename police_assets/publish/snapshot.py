@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ import duckdb
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
-from police_assets.core.tempfiles import link_in, sweep, temp_path
+from police_assets.core.tempfiles import build_name, link_in, swap_to_build, sweep, temp_path
 
 MARTS_SCHEMA = "marts"
 SNAPSHOTS, CURRENT = "snapshots", "current"
@@ -148,9 +147,6 @@ def _write_serving(snapshot: Path, tables: list[str]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-RELINK_COMMAND = "make relink  (or: .venv/bin/python -m police_assets.publish relink PUBLISHED_DIR)"
-
-
 def stale_serving(snapshot: Path) -> list[str]:
     """The views of a snapshot's ``serving.duckdb`` that read files outside that snapshot's own folder: after
     ``published/`` was moved (they fail) or copied (they read the original's files)."""
@@ -207,7 +203,7 @@ def publish_marts(
     snapshots.mkdir(parents=True, exist_ok=True)
     sweep(snapshots)  # what a killed publish left
     sweep(published_dir)
-    name = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+    name = build_name()
     done = snapshots / name
     building = temp_path(done)
     try:
@@ -219,15 +215,9 @@ def publish_marts(
         shutil.rmtree(building, ignore_errors=True)
         shutil.rmtree(done, ignore_errors=True)
         raise
-    current = published_dir / CURRENT
-    # the snapshot being replaced is kept, for readers that resolved it just before the swap; older ones go.
-    # Taken from the link, not from names or clocks: two publishes can fall in the same second.
-    previous = Path(os.readlink(current)).name if current.is_symlink() else None
-    link_in(current, Path(SNAPSHOTS) / name)  # the swap: one rename
+    # the swap (one rename); the snapshot being replaced is kept for readers that resolved it just before
+    swap_to_build(published_dir / CURRENT, snapshots, name)
     for entry in ENTRIES:
         link_in(published_dir / entry, Path(CURRENT) / entry)
-    for old in snapshots.iterdir():
-        if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
-            shutil.rmtree(old, ignore_errors=True)
     size = sum(p.stat().st_size for p in done.rglob("*") if p.is_file())
     return PublishResult(rows, size, months, published_dir / "serving.duckdb", time.monotonic() - started, done)

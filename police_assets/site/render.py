@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -30,7 +29,7 @@ from markupsafe import Markup
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
-from police_assets.core.tempfiles import link_in, sweep, temp_path
+from police_assets.core.tempfiles import build_name, swap_to_build, sweep, temp_path
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
@@ -183,7 +182,7 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     builds = link.with_name(f"{link.name}-builds")
     builds.mkdir(parents=True, exist_ok=True)
     sweep(builds)  # what a killed render left
-    name = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+    name = build_name()
     building = temp_path(builds / name)
     building.mkdir()
     try:
@@ -192,13 +191,7 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    # the build being replaced is kept, for a reader between pages; older ones go (taken from the link, not
-    # from names or clocks: two renders can fall in the same second)
-    previous = Path(os.readlink(link)).name if link.is_symlink() else None
-    link_in(link, Path(builds.name) / name)  # the swap: one rename
-    for old in builds.iterdir():
-        if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
-            shutil.rmtree(old, ignore_errors=True)
+    swap_to_build(link, builds, name)  # one rename; the build replaced is kept for a reader between pages
     return SiteResult(link, written, cube_rows, months, time.monotonic() - started)
 
 

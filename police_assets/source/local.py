@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from police_assets.core.datasets import STOP_AND_SEARCH, dataset_for_member
-from police_assets.core.months import ARCHIVE_SPAN_MONTHS, InvalidMonth, add_months, months_between, parse_month
+from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, is_month, months_between
 from police_assets.source.client import SourceError, StreetDate
 
 
@@ -52,11 +52,8 @@ class LocalArchives:
         """Archive month -> path, for every ``YYYY-MM.zip`` in the folder (or its ``data/archive/``)."""
         found = {}
         for path in [*self.root.glob("*.zip"), *self.root.glob("data/archive/*.zip")]:
-            try:
-                parse_month(path.stem)
-            except InvalidMonth:
-                continue  # not named by its month: not an archive of data.police.uk's
-            found[path.stem] = path
+            if is_month(path.stem):  # one not named by its month is not an archive of data.police.uk's
+                found[path.stem] = path
         if not found:
             raise SourceError(
                 f"no data.police.uk archives (YYYY-MM.zip) in {self.root}: put the downloaded archives there, "
@@ -98,12 +95,7 @@ class LocalArchives:
     def crimes_street_dates(self) -> list[StreetDate]:
         months = set()
         for a in self.archives:
-            for name in self._names(a):
-                try:
-                    parse_month(name.split("/", 1)[0])
-                except InvalidMonth:
-                    continue
-                months.add(name.split("/", 1)[0])
+            months.update(folder for name in self._names(a) if is_month(folder := name.split("/", 1)[0]))
         dates = []
         for month in sorted(months):
             names = self._names(self.archive_for(month))
