@@ -70,20 +70,26 @@ def test_a_type_postgres_is_not_told_about_fails_by_name():
     assert pg_type("DECIMAL(12,2)") == "numeric(12,2)"
 
 
+def assert_refused(url: str, *statements: str) -> None:
+    """Each statement, run at ``url``, is refused for want of privilege."""
+    for statement in statements:
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            query(url, statement)
+
+
 def test_the_reader_role_reads_and_cannot_write(tmp_path, postgres):
     load_marts(_publish(tmp_path, 10), postgres.url, schema="readable", reader_role="police_reader")
     query(postgres.url, "CREATE ROLE metabase LOGIN IN ROLE police_reader")
     bi = postgres.url_for("metabase")
     assert query(bi, "SELECT count(*) FROM readable.fct_things")[0][0] == 10
-    for statement in (
+    assert_refused(
+        bi,
         "INSERT INTO readable.fct_things (thing_key) VALUES (-1)",
         "UPDATE readable.fct_things SET label = 'changed'",
         "DELETE FROM readable.fct_things",
         "CREATE TABLE readable.mine (x int)",
         "DROP TABLE readable.fct_things",
-    ):
-        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-            query(bi, statement)
+    )
     assert query(postgres.url, "SELECT count(*) FROM readable.fct_things")[0][0] == 10
 
 
