@@ -13,8 +13,11 @@ then what the next release costs.
    tells users for history): a month older than the newest archive's 36 is read from an older archive.
 2. In a fresh process, with a fresh DAGSTER_HOME and data folder: ``dagster asset materialize -m
    police_assets.definitions --select '*' --partition-range FIRST...LATEST``, the line in docs/running.md.
-3. The next release: the archive of LATEST + 1 (the month after, and the older months again), and one run for
-   the new month.
+3. The next release: the archive of LATEST + 1 (the month after, and the older months again, one of them, six
+   months back, revised for the largest force), and the sensor's two runs: the new month, then the revised one.
+4. Same answers (unless ``--no-check``): a copy of the warehouse rebuilt from scratch by dbt (``--full-refresh``,
+   every month) and published into a folder of its own; every published table must equal the incremental one
+   (rows and an order-independent checksum of every row).
 
 For each run: wall time, the time of each stage (Dagster's own step durations), the peak RSS of the largest
 process (the CLI or dbt), and the bytes fetched; after the backfill, the disk used by each stage against the
@@ -44,7 +47,8 @@ from police_dev.fake.generate import Release, month_members, write_release_from 
 from police_dev.fake.server import FakePoliceServer  # noqa: E402
 
 LATEST = "2024-12"
-TARGET_BACKFILL_S, TARGET_RSS_MB, TARGET_NEXT_S = 240, 3000, 25
+TARGET_BACKFILL_S, TARGET_RSS_MB, TARGET_NEXT_S, TARGET_REVISED_S = 240, 3000, 25, 40
+REVISED_FORCE, REVISED_BACK = "metropolitan", 6  # the force-month the next release revises: the largest force
 STAGES = [  # step name prefix -> stage
     ("raw__", "raw"),
     ("lake", "lake"),
@@ -89,16 +93,31 @@ def cache_months(cache: Path, months: list[str], scale: int, seed: int, workers:
     print(f"generated {len(missing)} months into {cache} in {time.perf_counter() - started:.0f}s", flush=True)
 
 
-def cached_members(cache: Path, month: str) -> dict[str, bytes]:
-    with zipfile.ZipFile(cache / f"{month}.zip") as zf:
+def cached_members(cache: Path, month: str, revised: str | None = None) -> dict[str, bytes]:
+    """The cached members of ``month``; of its revised version (revision 1 of REVISED_FORCE) if it is ``revised``."""
+    name = f"{month}-revised.zip" if month == revised else f"{month}.zip"
+    with zipfile.ZipFile(cache / name) as zf:
         return {name: zf.read(name) for name in sorted(zf.namelist())}
 
 
-def publish(site: Path, cache: Path, latest: str, months: int, scale: int, seed: int) -> Path:
+def cache_revised(cache: Path, month: str, scale: int, seed: int) -> None:
+    target = cache / f"{month}-revised.zip"
+    if target.exists():
+        return
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in month_members(seed, month, scale, revisions={(month, REVISED_FORCE): 1}).items():
+            zf.writestr(name, data)
+    os.replace(tmp, target)
+
+
+def publish(
+    site: Path, cache: Path, latest: str, months: int, scale: int, seed: int, revised: str | None = None
+) -> Path:
     started = time.perf_counter()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     release = Release(latest=latest, months=months, scale=scale, seed=seed, last_updated=stamp)
-    archive = write_release_from(site, release, lambda month: cached_members(cache, month))
+    archive = write_release_from(site, release, lambda month: cached_members(cache, month, revised))
     print(
         f"published {archive.name} ({archive.stat().st_size / 1e6:,.0f} MB, {months} months) "
         f"in {time.perf_counter() - started:.0f}s",
@@ -181,6 +200,7 @@ def main() -> int:
         "default: http up to 36 months, folder beyond (a month older than the newest archive's 36 is read from an "
         "older archive, which only a folder of kept archives holds here)",
     )
+    parser.add_argument("--no-check", dest="check", action="store_false", help="skip the same-answers check")
     args = parser.parse_args()
     source = args.source or ("http" if args.months <= ARCHIVE_SPAN_MONTHS else "folder")
     work = args.workdir
@@ -235,10 +255,81 @@ def main() -> int:
         print(f"  {name:<20}{size / 1e6:>10,.0f} MB{size / compressed:>8.2f}x")
     print(f"  {'all':<20}{total / 1e6:>10,.0f} MB{total / compressed:>8.2f}x (target <= 4x)")
 
-    publish(site, cache, following, min(args.months, ARCHIVE_SPAN_MONTHS), args.scale, args.seed)
+    revised = add_months(LATEST, -REVISED_BACK)
+    cache_revised(cache, revised, args.scale, args.seed)
+    publish(site, cache, following, min(args.months, ARCHIVE_SPAN_MONTHS), args.scale, args.seed, revised)
     nxt, fetched = run_against(source, site, env, following, following, work / "next.log")
     ok &= report(f"the next release: {following} alone", nxt, fetched, TARGET_NEXT_S)
+    again, fetched = run_against(source, site, env, revised, revised, work / "revised.log")
+    ok &= report(f"the revised month: {revised} ({REVISED_FORCE}) alone", again, fetched, TARGET_REVISED_S)
+    print("\ndisk after the release (the previous snapshot, kept for readers, counted apart):")
+    seen: set = set()
+    current = (data / "published" / "current").resolve()
+    sizes = {
+        name: disk_bytes(path, seen)
+        for name, path in [
+            ("raw zone", data / "raw"),
+            ("lake", data / "lake"),
+            ("warehouse.duckdb", data / "warehouse.duckdb"),
+            ("current snapshot", current),
+            ("site", data / "published" / "site"),
+        ]
+    }
+    sizes["previous snapshot"] = disk_bytes(data / "published" / "snapshots", seen)
+    for name, size in sizes.items():
+        print(f"  {name:<20}{size / 1e6:>10,.0f} MB{size / compressed:>8.2f}x")
+    total = sum(v for k, v in sizes.items() if k != "previous snapshot")
+    print(f"  {'all but previous':<20}{total / 1e6:>10,.0f} MB{total / compressed:>8.2f}x (target <= 4x)")
+    ok &= total <= 4 * compressed
+    if args.check:
+        ok &= same_answers(env, data, work / "scratch")
     return 0 if ok else 1
+
+
+def answers(serving: Path) -> dict[str, tuple]:
+    """Per published table: rows and an order-independent checksum of every row (through serving.duckdb)."""
+    import duckdb
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+        return {
+            t: con.execute(f"SELECT count(*), sum(hash(r)::HUGEINT) FROM marts.{t} AS r").fetchone() for t in tables
+        }
+
+
+def same_answers(env: dict, data: Path, scratch: Path) -> bool:
+    """The warehouse rebuilt from scratch by dbt and published apart must publish what the incremental runs did."""
+    import duckdb
+
+    from police_assets.publish.snapshot import publish_marts
+
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    shutil.copy(data / "warehouse.duckdb", scratch / "warehouse.duckdb")
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    started = time.perf_counter()
+    subprocess.run(
+        [dbt, "build", "--full-refresh", "--profiles-dir", ".", "--target-path", str(scratch / "target"), "-q"],
+        cwd=ROOT / "dbt",
+        env={**env, "POLICE_WAREHOUSE": str(scratch / "warehouse.duckdb")},
+        check=True,
+    )
+    rebuilt = time.perf_counter() - started
+    with duckdb.connect(str(scratch / "warehouse.duckdb"), read_only=True) as con:
+        publish_marts(con, scratch / "published")
+    kept, fresh = answers(data / "published" / "serving.duckdb"), answers(scratch / "published" / "serving.duckdb")
+    differ = sorted(t for t in set(kept) | set(fresh) if kept.get(t) != fresh.get(t))
+    print(
+        f"\nsame answers as a from-scratch rebuild ({rebuilt:.0f}s of dbt --full-refresh): "
+        + (
+            "every table equal, " + ", ".join(f"{t} {n:,}" for t, (n, _) in sorted(kept.items()))
+            if not differ
+            else f"DIFFERENT: {differ}"
+        ),
+        flush=True,
+    )
+    shutil.rmtree(scratch, ignore_errors=True)
+    return not differ
 
 
 if __name__ == "__main__":

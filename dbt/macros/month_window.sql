@@ -1,7 +1,18 @@
-{#- True for rows whose month falls in the run's window [min_month, max_month), passed by Dagster as --vars
-    (first days of months). The defaults in dbt_project.yml cover every month. -#}
+{#- The run's month window [min_month, max_month), first days of months. Dagster passes it in the environment
+    (POLICE_DBT_MIN_MONTH, POLICE_DBT_MAX_MONTH), read only when dbt executes, never while it parses: a change of
+    --vars, or of a variable read while parsing, makes dbt parse the whole project again (about 9 s a run). Without
+    them (a plain `dbt build`, a unit test's vars) the vars, whose defaults in dbt_project.yml cover every month. -#}
+{% macro month_window() -%}
+    {%- if execute -%}
+        {{ return([env_var('POLICE_DBT_MIN_MONTH', var('min_month')), env_var('POLICE_DBT_MAX_MONTH', var('max_month'))]) }}
+    {%- endif -%}
+    {{ return([var('min_month'), var('max_month')]) }}
+{%- endmacro %}
+
+{#- True for rows whose month falls in the run's window (month_window). -#}
 {% macro in_month_window(column) -%}
-    ({{ column }} >= cast('{{ var("min_month") }}' as date) and {{ column }} < cast('{{ var("max_month") }}' as date))
+    {%- set window = month_window() -%}
+    ({{ column }} >= cast('{{ window[0] }}' as date) and {{ column }} < cast('{{ window[1] }}' as date))
 {%- endmacro %}
 
 {#- Pre-hook of the month-incremental models: remove the run's months before appending them again. Cheaper
@@ -10,11 +21,12 @@
     {% if is_incremental() %}delete from {{ this }} where {{ in_month_window(column) }}{% endif %}
 {%- endmacro %}
 
-{#- How many months the run's window [min_month, max_month) spans, from the vars' years and months (zero or less
-    for an empty or reversed window; the defaults in dbt_project.yml give 11,857). -#}
+{#- How many months the run's window spans (zero or less for an empty or reversed window; the defaults in
+    dbt_project.yml give 11,857). -#}
 {% macro window_month_count() -%}
-    {%- set first = var("min_month").split("-") | map("int") | list -%}
-    {%- set last = var("max_month").split("-") | map("int") | list -%}
+    {%- set window = month_window() -%}
+    {%- set first = window[0].split("-") | map("int") | list -%}
+    {%- set last = window[1].split("-") | map("int") | list -%}
     {{ return((last[0] - first[0]) * 12 + last[1] - first[1]) }}
 {%- endmacro %}
 
@@ -25,7 +37,7 @@
 {% macro in_month_list(column) -%}
     {%- set count = window_month_count() -%}
     {%- if 0 < count <= 60 -%}
-        {%- set first = var("min_month").split("-") | map("int") | list -%}
+        {%- set first = month_window()[0].split("-") | map("int") | list -%}
         {{ column }} in (
         {%- for i in range(count) -%}
             {%- set n = first[0] * 12 + first[1] - 1 + i -%}

@@ -13,10 +13,17 @@
 {% macro outcome_status(has_outcome, has_crime_id, crime_month, outcomes_until, last_outcome_name) -%}
     case
         when {{ has_outcome }} then 'Outcome recorded'
-        when {{ has_crime_id }} and {{ crime_month }} <= {{ outcomes_until }} then 'Awaiting an outcome'
+        when {{ has_crime_id }} and {{ outcome_data_published(crime_month, outcomes_until) }} then 'Awaiting an outcome'
         when {{ last_outcome_name }} is not null then 'Outcome from the street file'
         else 'No outcome data published'
     end
+{%- endmacro %}
+
+{#- True when the force published outcome data covering crimes of `crime_month`: an outcomes file for that month
+    or a later one (`outcomes_until`, as in outcome_status). publish_month_versions versions a crime month
+    by it, since it changes the month's statuses. -#}
+{% macro outcome_data_published(crime_month, outcomes_until) -%}
+    ({{ crime_month }} <= {{ outcomes_until }})
 {%- endmacro %}
 
 {#- The value that goes with a status: `recorded` for an outcome from the outcomes files, `street` for one from

@@ -17,7 +17,7 @@ from police_assets.transform.project import dbt_var, model_docs
 POSTGRES_POOL = "postgres"
 
 
-def publish(con, storage: PoliceStorage) -> PublishResult:
+def publish(con, storage: PoliceStorage, log=lambda message: None) -> PublishResult:
     """A new snapshot of the marts through ``con`` (the warehouse), with everything its manifest says: where the
     months came from (the raw manifests), the marts' unknown label and column docs (dbt), and whether the data
     is generated sample data."""
@@ -28,10 +28,12 @@ def publish(con, storage: PoliceStorage) -> PublishResult:
         labels={"unknown": dbt_var("unknown_label")},
         generated=storage.sample_note(),
         docs=model_docs(MARTS_SCHEMA),
+        log=log,
     )
 
 
-MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
+# the marts, and dbt's record of which of their months changed (publish_month_versions)
+MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] in ("marts", "publish"))
 
 
 @asset(
@@ -46,7 +48,8 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
     kinds={"duckdb", "parquet"},
     description=(
         "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
-        "`published/marts/`, the same tables in `published/serving.duckdb` (views over those files; open it "
+        "`published/marts/` (the large facts one file per month, `marts/<table>/<YYYY-MM>.parquet`: a month "
+        "unchanged since the last snapshot is carried over as a hard link, not written again), the same tables in `published/serving.duckdb` (views over those files; open it "
         "read-only any time, even during a run), and `published/manifest.json` (months, rows, licence, release, labels). Rebuilt after every run as a "
         "whole snapshot (`published/snapshots/<id>/`) and swapped in with one rename of `published/current`, so "
         "readers never see tables from two runs."
@@ -54,7 +57,7 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] == "marts")
 )
 def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> MaterializeResult:
     with storage.connect_warehouse(read_only=True) as con:
-        result = publish(con, storage)
+        result = publish(con, storage, log=context.log.info)
     context.log.info(
         f"published {len(result.tables)} tables, {result.bytes / 1e6:.1f} MB, months "
         f"{result.months[0] if result.months else '-'}..{result.months[-1] if result.months else '-'}"

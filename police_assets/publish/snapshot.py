@@ -37,6 +37,8 @@ from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import build_name, link_in, swap_to_build, sweep, temp_path
 
 MARTS_SCHEMA = "marts"
+MONTH_VERSIONS = "publish.publish_month_versions"  # dbt: which tables split by month, and each month's version
+BOOKKEEPING = ("refreshed_at",)  # the warehouse's own columns (dbt), never published
 SNAPSHOTS, CURRENT = "snapshots", "current"
 ENTRIES = ("marts", "serving.duckdb", "manifest.json")  # what a snapshot holds, each linked from published/
 LICENCE = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -60,6 +62,42 @@ def snapshot_dir(published_dir: Path) -> Path:
     return Path(published_dir)  # a published zone from before snapshots: the files sit in it directly
 
 
+def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str, str]]]:
+    """The tables published one file per month: table -> (its month column, {month: version}), from dbt's
+    ``publish.publish_month_versions``. A warehouse without that view publishes every table whole."""
+    try:
+        rows = warehouse.execute(
+            f"SELECT table_name, month_column, strftime(data_month, '%Y-%m'), month_version FROM {MONTH_VERSIONS}"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    split: dict[str, tuple[str, dict[str, str]]] = {}
+    for table, column, month, version in rows:
+        split.setdefault(table, (column, {}))[1][month] = version
+    return split
+
+
+def _carry_over(previous: Path | None, previous_parts: dict, table: str, month: str, version: str, target: Path):
+    """Hard-link ``table``'s file for ``month`` from the previous snapshot when it holds that month at the same
+    version; returns its row count, or None when the month must be written again."""
+    if previous is None:
+        return None
+    part = previous_parts.get(table, {}).get("months", {}).get(month)
+    if not part or part["version"] != version or not (previous / "marts" / part["file"]).is_file():
+        return None
+    try:
+        os.link(previous / "marts" / part["file"], target)
+    except OSError:  # another file system
+        shutil.copyfile(previous / "marts" / part["file"], target)
+    return part["rows"]
+
+
+def _columns(warehouse: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The select list of a published table: every column but the warehouse's own bookkeeping."""
+    names = [r[0] for r in warehouse.execute(f"DESCRIBE {MARTS_SCHEMA}.{table}").fetchall()]
+    return ", ".join(f'"{n}"' for n in names if n not in BOOKKEEPING)
+
+
 def _build(
     warehouse: duckdb.DuckDBPyConnection,
     folder: Path,
@@ -68,9 +106,12 @@ def _build(
     labels: dict,
     generated: dict | None,
     docs: dict[str, dict],
-) -> tuple[dict[str, int], list[str]]:
-    """Write the marts as Parquet and the manifest of snapshot ``name`` into ``folder``; returns rows and
-    months."""
+    previous: Path | None,
+    log: Callable[[str], None],
+) -> tuple[dict[str, int], list[str], dict[str, dict]]:
+    """Write the marts as Parquet and the manifest of snapshot ``name`` into ``folder``; returns rows, months and
+    the month-split tables' parts. A table split by month gets one file per month, ``marts/<table>/<YYYY-MM>
+    .parquet``; a month whose version equals the ``previous`` snapshot's is hard-linked from it, not written."""
     tables = [
         r[0]
         for r in warehouse.execute(
@@ -81,31 +122,41 @@ def _build(
     ]
     if not tables:
         raise RuntimeError(f"the warehouse has no {MARTS_SCHEMA} tables to publish (has dbt run?)")
+    split = {t: v for t, v in _month_versions(warehouse).items() if t in tables}
+    previous_parts = _read_parts(previous)
     parquet_dir = folder / "marts"
     parquet_dir.mkdir(parents=True)
-    rows = {}
+    rows: dict[str, int] = {}
+    parts: dict[str, dict] = {}
     for table in tables:
-        target = sql_literal(parquet_dir / f"{table}.parquet")
-        copy = f"COPY {MARTS_SCHEMA}.{table} TO {target} ({PARQUET_COPY_OPTIONS})"
-        rows[table] = warehouse.execute(copy).fetchone()[0]
-    months = (
-        [
-            r[0]
-            # from the file just written: the view would join every crime to its journey again
-            for r in warehouse.execute(
-                "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM "
-                f"read_parquet({sql_literal(parquet_dir / 'fct_street_crimes.parquet')}) ORDER BY 1"
-            ).fetchall()
-        ]
-        if "fct_street_crimes" in rows
-        else []
-    )
+        select = f"SELECT {_columns(warehouse, table)} FROM {MARTS_SCHEMA}.{table}"
+        if table not in split:
+            target = sql_literal(parquet_dir / f"{table}.parquet")
+            rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({PARQUET_COPY_OPTIONS})").fetchone()[0]
+            continue
+        column, versions = split[table]
+        (parquet_dir / table).mkdir()
+        months: dict[str, dict] = {}
+        written = 0
+        for month, version in sorted(versions.items()):
+            file = f"{table}/{month}.parquet"
+            count = _carry_over(previous, previous_parts, table, month, version, parquet_dir / file)
+            if count is None:
+                copy = (
+                    f"COPY ({select} WHERE {column} = DATE '{month}-01') TO {sql_literal(parquet_dir / file)} "
+                    f"({PARQUET_COPY_OPTIONS})"
+                )
+                count = warehouse.execute(copy).fetchone()[0]
+                written += 1
+            months[month] = {"version": version, "rows": count, "file": file}
+        parts[table] = {"column": column, "months": months}
+        rows[table] = sum(m["rows"] for m in months.values())
+        log(f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot")
+    months = _published_months(warehouse, parquet_dir, parts)
     catalogue = {}
     for table in tables:
         described = docs.get(table, {})
-        schema = warehouse.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({sql_literal(parquet_dir / f'{table}.parquet')})"
-        ).fetchall()
+        schema = warehouse.execute(f"DESCRIBE SELECT * FROM {parquet_source(parquet_dir, table, parts)}").fetchall()
         catalogue[table] = {
             "description": described.get("description", ""),
             "columns": [[name, kind, described.get("columns", {}).get(name, "")] for name, kind, *_ in schema],
@@ -120,15 +171,54 @@ def _build(
         "labels": labels,  # the marts' own labels the dashboards must match, e.g. {"unknown": "(unknown)"}
         "generated": generated,  # None for real data; what generated it for sample data (make demo)
         "catalogue": catalogue,  # per table: its dbt description, and its columns [name, type, description]
+        # per month-split table: its month column and, per month, its version, rows and file under marts/
+        "parts": parts,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return rows, months
+    return rows, months, parts
 
 
-def _write_serving(snapshot: Path, tables: list[str]) -> None:
+def _published_months(warehouse: duckdb.DuckDBPyConnection, parquet_dir: Path, parts: dict) -> list[str]:
+    """The months of street-level crime published (the snapshot's months)."""
+    if "fct_street_crimes" in parts:
+        return sorted(parts["fct_street_crimes"]["months"])
+    if not (parquet_dir / "fct_street_crimes.parquet").is_file():
+        return []
+    return [
+        r[0]
+        # from the file just written: the view would join every crime to its journey again
+        for r in warehouse.execute(
+            "SELECT DISTINCT strftime(crime_month, '%Y-%m') FROM "
+            f"read_parquet({sql_literal(parquet_dir / 'fct_street_crimes.parquet')}) ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def _read_parts(snapshot: Path | None) -> dict:
+    if snapshot is None or not (snapshot / "manifest.json").is_file():
+        return {}
+    return json.loads((snapshot / "manifest.json").read_text()).get("parts", {})
+
+
+def parquet_files(marts: Path, table: str, parts: dict) -> list[Path]:
+    """The Parquet files of ``table`` under a snapshot's ``marts/`` folder: one, or one per month."""
+    if table in parts:
+        return [marts / part["file"] for _, part in sorted(parts[table]["months"].items())]
+    return [marts / f"{table}.parquet"]
+
+
+def parquet_source(marts: Path, table: str, parts: dict) -> str:
+    """``read_parquet(...)`` of a table's files: a month-split table through a glob of its folder, so a view
+    over it needs no list of months (an empty month list reads an empty folder's schema from nowhere)."""
+    if table in parts:
+        return f"read_parquet({sql_literal(marts / table / '*.parquet')}, hive_partitioning = false)"
+    return f"read_parquet({sql_literal(marts / f'{table}.parquet')}, hive_partitioning = false)"
+
+
+def _write_serving(snapshot: Path, tables: list[str], parts: dict) -> None:
     """``serving.duckdb`` of a snapshot already in its final folder: one view per mart over the snapshot's own
-    Parquet file, by absolute path (DuckDB resolves a view's relative path against the reader's working folder,
-    not the database file's, and checks the file exists when the view is created, hence after the snapshot's
+    Parquet files, by absolute path (DuckDB resolves a view's relative path against the reader's working folder,
+    not the database file's, and checks the files exist when the view is created, hence after the snapshot's
     folder has its name). The price of absolute paths: a moved or copied ``published/`` needs :func:`relink`."""
     target = snapshot / "serving.duckdb"
     tmp = temp_path(target)
@@ -136,11 +226,8 @@ def _write_serving(snapshot: Path, tables: list[str]) -> None:
         with duckdb.connect(str(tmp), config=duckdb_config()) as con:
             con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
             for table in tables:
-                source = sql_literal(snapshot / "marts" / f"{table}.parquet")
-                con.execute(
-                    f"CREATE VIEW {MARTS_SCHEMA}.{table} AS "
-                    f"SELECT * FROM read_parquet({source}, hive_partitioning = false)"
-                )
+                source = parquet_source(snapshot / "marts", table, parts)
+                con.execute(f"CREATE VIEW {MARTS_SCHEMA}.{table} AS SELECT * FROM {source}")
             con.execute("CHECKPOINT")
         os.replace(tmp, target)
     finally:
@@ -170,7 +257,8 @@ def relink(published_dir: Path) -> list[str]:
         if snapshot.name.startswith(".") or not manifest.is_file() or not (snapshot / "serving.duckdb").is_file():
             continue
         if stale_serving(snapshot):
-            _write_serving(snapshot.absolute(), sorted(json.loads(manifest.read_text())["tables"]))
+            written = json.loads(manifest.read_text())
+            _write_serving(snapshot.absolute(), sorted(written["tables"]), written.get("parts", {}))
             done.append(snapshot.name)
     return done
 
@@ -190,33 +278,39 @@ def publish_marts(
     labels: dict | None = None,
     generated: dict | None = None,
     docs: dict[str, dict] | None = None,
+    log: Callable[[str], None] = lambda message: None,
 ) -> PublishResult:
     """Export the marts through ``warehouse`` (an open connection) as a new snapshot and swap it in.
 
     ``release(months)`` describes where the published months came from; ``labels`` are the marts' own labels
     (the unknown label) that readers must match; ``generated`` says what generated sample data (None for real
     data); ``docs`` the dbt descriptions of the marts and their columns (the data dictionary). All go into the
-    manifest."""
+    manifest. A month of a month-split table that did not change since the current snapshot is hard-linked from
+    it, not written again: a snapshot still holds every file whole, whichever snapshot wrote it first."""
     started = time.monotonic()
     published_dir = Path(published_dir)
     snapshots = published_dir / SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
     sweep(snapshots)  # what a killed publish left
     sweep(published_dir)
+    current = published_dir / CURRENT
+    previous = current.resolve() if current.is_symlink() and current.resolve().is_dir() else None
     name = build_name()
     done = snapshots / name
     building = temp_path(done)
     try:
-        rows, months = _build(warehouse, building, name, release, labels or {}, generated, docs or {})
+        rows, months, parts = _build(
+            warehouse, building, name, release, labels or {}, generated, docs or {}, previous, log
+        )
         os.rename(building, done)
         # Not yet linked from ``current``: a snapshot left without it here is removed by the next publish.
-        _write_serving(done, sorted(rows))
+        _write_serving(done, sorted(rows), parts)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         shutil.rmtree(done, ignore_errors=True)
         raise
     # the swap (one rename); the snapshot being replaced is kept for readers that resolved it just before
-    swap_to_build(published_dir / CURRENT, snapshots, name)
+    swap_to_build(current, snapshots, name)
     for entry in ENTRIES:
         link_in(published_dir / entry, Path(CURRENT) / entry)
     size = sum(p.stat().st_size for p in done.rglob("*") if p.is_file())

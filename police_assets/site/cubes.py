@@ -21,8 +21,7 @@ import duckdb
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.months import month_range
-from police_assets.core.sql import sql_literal
-from police_assets.publish.snapshot import snapshot_dir
+from police_assets.publish.snapshot import parquet_source, snapshot_dir
 
 
 @dataclass
@@ -67,15 +66,17 @@ class Cube:
 
 
 def open_published(published_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per published mart Parquet file: never the live warehouse. Every view
-    reads the same snapshot (resolved once), even if a publish swaps in a new one meanwhile."""
-    marts = snapshot_dir(published_dir) / "marts"
-    files = sorted(marts.glob("*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"no published marts in {marts}: materialise publish/marts_snapshot first")
+    """An in-memory DuckDB with one view per published mart: never the live warehouse. Every view reads the same
+    snapshot (resolved once), even if a publish swaps in a new one meanwhile."""
+    snapshot = snapshot_dir(published_dir)
+    if not (snapshot / "manifest.json").is_file():
+        raise FileNotFoundError(f"no published marts in {snapshot}: materialise publish/marts_snapshot first")
+    manifest = json.loads((snapshot / "manifest.json").read_text())
     con = duckdb.connect(config=duckdb_config())
-    for f in files:
-        con.execute(f"CREATE VIEW {f.stem} AS SELECT * FROM read_parquet({sql_literal(f)}, hive_partitioning = false)")
+    for table in sorted(manifest["tables"]):
+        con.execute(
+            f"CREATE VIEW {table} AS SELECT * FROM {parquet_source(snapshot / 'marts', table, manifest.get('parts', {}))}"
+        )
     return con
 
 

@@ -113,25 +113,46 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(n, 1000) / 1e3:.0f} kB"
 
 
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (no second copy on disk; copied only across file systems)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(target)
+    try:
+        os.link(source, tmp)
+    except OSError:  # another file system
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
     """The tables of ``snapshot`` (a resolved snapshot folder) as downloads inside the site folder (so any static
-    host serves them): each Parquet file hard-linked to the snapshot's own (no second copy on disk; copied only
-    across file systems), and a CSV of each table small enough for a spreadsheet. Returns what the Data page
-    lists."""
+    host serves them): each Parquet file hard-linked to the snapshot's own, one per month for a table the
+    snapshot splits by month, and a CSV of each whole table small enough for a spreadsheet. Returns what the
+    Data page lists."""
     marts = snapshot / "marts"
+    parts = manifest.get("parts", {})
     folder.mkdir(parents=True, exist_ok=True)
     sweep(folder)
     tables = []
     with duckdb.connect(config=duckdb_config()) as con:
         for name, doc in sorted(manifest.get("catalogue", {}).items()):
-            source, parquet = marts / f"{name}.parquet", folder / f"{name}.parquet"
-            tmp = temp_path(parquet)
-            try:
-                os.link(source, tmp)
-            except OSError:  # another file system
-                shutil.copyfile(source, tmp)
-            os.replace(tmp, parquet)
             rows = manifest["tables"][name]
+            entry = {"name": name, "rows": rows, "description": doc["description"], "columns": doc["columns"]}
+            if name in parts:
+                by_month = []
+                for month, part in sorted(parts[name]["months"].items()):
+                    _link(marts / part["file"], folder / part["file"])
+                    size = (folder / part["file"]).stat().st_size
+                    by_month.append(
+                        {"month": month, "rows": part["rows"], "href": f"data/{part['file']}", "size": _size(size)}
+                    )
+                years = sorted({m["month"][:4] for m in by_month}, reverse=True)
+                entry["by_month"] = [(y, [m for m in by_month if m["month"][:4] == y]) for y in years]
+                entry["column"] = parts[name]["column"]
+                tables.append(entry)
+                continue
+            source, parquet = marts / f"{name}.parquet", folder / f"{name}.parquet"
+            _link(source, parquet)
             csv = folder / f"{name}.csv"
             if rows <= CSV_MAX_ROWS:
                 tmp = temp_path(csv)
@@ -141,21 +162,17 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
                 os.replace(tmp, csv)
             else:
                 csv.unlink(missing_ok=True)
-            tables.append(
-                {
-                    "name": name,
-                    "rows": rows,
-                    "description": doc["description"],
-                    "columns": doc["columns"],
-                    "parquet": f"data/{parquet.name}",
-                    "parquet_size": _size(parquet.stat().st_size),
-                    "csv": f"data/{csv.name}" if csv.exists() else None,
-                    "csv_size": _size(csv.stat().st_size) if csv.exists() else None,
-                }
-            )
+            entry |= {
+                "by_month": None,
+                "parquet": f"data/{parquet.name}",
+                "parquet_size": _size(parquet.stat().st_size),
+                "csv": f"data/{csv.name}" if csv.exists() else None,
+                "csv_size": _size(csv.stat().st_size) if csv.exists() else None,
+            }
+            tables.append(entry)
     for stale in folder.iterdir():  # a table no longer published
-        if stale.stem not in manifest.get("catalogue", {}):
-            stale.unlink()
+        if stale.name.split(".")[0] not in manifest.get("catalogue", {}):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     return tables
 
 

@@ -1,9 +1,10 @@
 """Stages 4-5, dbt: staging views and marts over the warehouse tables, partitioned by month like the rest."""
 
-import json
+import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +26,56 @@ from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
+from police_assets.core.tempfiles import temp_path
 from police_assets.transform.lineage import column_lineage
 from police_assets.transform.project import dbt_project, manifest_nodes, relation_of
 
 
-def dbt_month_vars(first_month: str, last_month: str) -> dict[str, str]:
-    """The dbt vars for a run over ``first_month..last_month``: ``[min_month, max_month)`` as first days."""
-    return {"min_month": f"{first_month}-01", "max_month": f"{add_months(last_month, 1)}-01"}
+def dbt_month_env(first_month: str, last_month: str) -> dict[str, str]:
+    """dbt's environment for a run over ``first_month..last_month``: the half-open window ``[min, max)`` of first
+    days that macro ``month_window`` reads when dbt executes (not ``--vars``: a change of those makes dbt parse
+    the whole project again)."""
+    return {"POLICE_DBT_MIN_MONTH": f"{first_month}-01", "POLICE_DBT_MAX_MONTH": f"{add_months(last_month, 1)}-01"}
 
 
-def dbt_build_args(first_month: str, last_month: str, full_refresh: bool = False) -> list[str]:
-    args = ["build", "--vars", json.dumps(dbt_month_vars(first_month, last_month))]
-    if full_refresh:
-        args.append("--full-refresh")
-    return args
+def dbt_build_args(full_refresh: bool = False) -> list[str]:
+    return ["build", "--full-refresh"] if full_refresh else ["build"]
+
+
+@contextmanager
+def environment(values: Mapping[str, str]):
+    """``values`` in ``os.environ`` for the block: dagster-dbt gives dbt a copy of the process environment when it
+    starts it, and takes no environment of its own per call."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def keep_parse_state(run_target: Path, project_target: Path) -> bool:
+    """Copy dbt's partial-parse state of a finished run to the project's target folder, where dagster-dbt takes
+    it for the next run. Its per-run folder starts from that file; left as ``dbt parse`` wrote it at set-up (with
+    another warehouse path in the profile), every run would parse the whole project again."""
+    state = Path(run_target) / PARTIAL_PARSE_FILE
+    if not state.is_file():
+        return False
+    tmp = temp_path(Path(project_target) / PARTIAL_PARSE_FILE)
+    try:
+        shutil.copyfile(state, tmp)
+        os.replace(tmp, Path(project_target) / PARTIAL_PARSE_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 KEEP_RUN_TARGETS = 5
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> int:
@@ -70,12 +104,12 @@ def warehouse_catalogue(con) -> dict[tuple[str, str], dict]:
         for props in manifest_nodes().values()
         if "schema" in props
     }
+    schemas = sorted({schema for schema, _ in described} | {"landing"})  # dbt's own schemas and its sources'
     columns: dict[tuple[str, str], list[TableColumn]] = {}
     for schema, table, column, data_type in con.execute(
         "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema IN ('landing', 'staging', 'intermediate', 'marts', 'reference') "
-        "ORDER BY table_schema, table_name, "
-        "ordinal_position"
+        "WHERE list_contains(?, table_schema) ORDER BY table_schema, table_name, ordinal_position",
+        [schemas],
     ).fetchall():
         description = described.get((schema, table), {}).get(column, "")
         columns.setdefault((schema, table), []).append(TableColumn(column, data_type, description=description))
@@ -199,14 +233,15 @@ def police_dbt_assets(
     storage.export_env()
     # dbt-duckdb retries a file it cannot open (seconds each, for every model): a missing folder must not be why
     storage.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    args = dbt_build_args(keys[0], keys[-1], config.full_refresh)
-    context.log.info(f"dbt {' '.join(args)}")
+    args, window = dbt_build_args(config.full_refresh), dbt_month_env(keys[0], keys[-1])
+    context.log.info(f"dbt {' '.join(args)} over {window}")
     # The materialisations are held until dbt has finished, then given each table's columns with their types
     # and its row count, read through one read-only connection: while dbt runs it holds the file, and a second
     # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock. When dbt fails, what it
     # did build is still reported (as it is without the hold), then the failure is raised.
     events, failure = [], None
-    invocation = dbt.cli(args, context=context)
+    with environment(window):
+        invocation = dbt.cli(args, context=context)
     try:
         for event in invocation.stream():
             events.append(event)
@@ -228,5 +263,6 @@ def police_dbt_assets(
         if said := _out_of_memory(invocation, failure):
             raise Failure(out_of_memory_advice("dbt", said)) from failure
         raise failure
+    keep_parse_state(invocation.target_path, Path(dbt_project.project_dir) / "target")
     if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):
         context.log.info(f"removed {pruned} old dbt run folder(s) from dbt/target")

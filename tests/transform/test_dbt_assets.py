@@ -1,30 +1,67 @@
-"""The small pure helpers around dbt: the month window passed as vars, the argv, target housekeeping."""
+"""The small pure helpers around dbt: the month window passed in dbt's environment, the argv, target housekeeping;
+and that the window leaves dbt's partial parsing intact."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from police_assets.transform.assets import dbt_build_args, dbt_month_vars
+from police_assets.transform.assets import dbt_build_args, dbt_month_env, keep_parse_state
+from police_assets.transform.project import dbt_project
 
 
 @pytest.mark.parametrize(
     "first,last,expected",
     [
-        ("2024-01", "2024-01", {"min_month": "2024-01-01", "max_month": "2024-02-01"}),
-        ("2023-11", "2024-02", {"min_month": "2023-11-01", "max_month": "2024-03-01"}),  # across a year end
-        ("2010-12", "2010-12", {"min_month": "2010-12-01", "max_month": "2011-01-01"}),
+        ("2024-01", "2024-01", ("2024-01-01", "2024-02-01")),
+        ("2023-11", "2024-02", ("2023-11-01", "2024-03-01")),  # across a year end
+        ("2010-12", "2010-12", ("2010-12-01", "2011-01-01")),
     ],
 )
-def test_dbt_month_vars_are_a_half_open_window_of_first_days(first, last, expected):
-    assert dbt_month_vars(first, last) == expected
+def test_the_dbt_month_window_is_half_open_over_first_days(first, last, expected):
+    assert dbt_month_env(first, last) == {"POLICE_DBT_MIN_MONTH": expected[0], "POLICE_DBT_MAX_MONTH": expected[1]}
 
 
 def test_dbt_build_args():
-    args = dbt_build_args("2024-01", "2024-03")
-    assert args[:2] == ["build", "--vars"] and json.loads(args[2]) == dbt_month_vars("2024-01", "2024-03")
-    assert "--full-refresh" not in args
-    assert dbt_build_args("2024-01", "2024-03", full_refresh=True)[-1] == "--full-refresh"
+    assert dbt_build_args() == ["build"]
+    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
+
+
+def test_a_new_month_window_keeps_dbt_partial_parsing_and_reaches_the_sql(tmp_path):
+    """Two compiles with different windows, the second from the first's parse state as the dbt asset hands it on:
+    the second parses nothing again, and each compiled model selects its own window."""
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    project = Path(dbt_project.project_dir)
+    target, state = tmp_path / "target", tmp_path / "state"
+    env = dict(os.environ, POLICE_WAREHOUSE=str(tmp_path / "w.duckdb"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    compiled = {}
+    for first in ("2024-01", "2023-07"):
+        shutil.rmtree(target, ignore_errors=True)
+        if (state / "partial_parse.msgpack").exists():  # what dagster-dbt does: start from the project's state
+            target.mkdir()
+            shutil.copy(state / "partial_parse.msgpack", target)
+        run_env = {**env, **dbt_month_env(first, "2024-01")}
+        cmd = [dbt, "compile", "--profiles-dir", str(project), "--target-path", str(target)]
+        cmd += ["--inline", "select {{ in_month_window('m') }}", "--log-format", "json", "--log-level", "debug"]
+        out = subprocess.run(cmd, cwd=project, env=run_env, capture_output=True, text=True, timeout=240)
+        assert out.returncode == 0, out.stdout[-3000:]
+        keep_parse_state(target, state.mkdir(exist_ok=True) or state)
+        compiled[first] = out.stdout
+    said = _messages(compiled["2023-07"])
+    assert any("skipping partial parsing" in msg for msg in said), said[:20]
+    assert not any("Unable to do partial parsing" in msg for msg in said)
+    shown = {first: [m for m in _messages(out) if "m >= cast(" in m] for first, out in compiled.items()}
+    assert any("'2024-01-01' as date) and m < cast('2024-02-01'" in m for m in shown["2024-01"]), shown
+    assert any("'2023-07-01' as date) and m < cast('2024-02-01'" in m for m in shown["2023-07"]), shown
+
+
+def _messages(stdout: str) -> list[str]:
+    return [json.loads(line)["info"]["msg"] for line in stdout.splitlines() if line.startswith("{")]
 
 
 def test_prune_run_targets_keeps_the_newest(tmp_path):

@@ -55,7 +55,8 @@ final as (
         coalesce(town_name, {{ unknown_label() }}) as town_name,
         published_row_count,
         source_file,
-        source_row
+        source_row,
+        {{ run_started_at_literal() }} as refreshed_at
     from deduplicated
 
 )

@@ -87,7 +87,8 @@ final as (
         deduplicated.is_last_outcome_no_suspect_identified,
         deduplicated.published_row_count,
         deduplicated.source_file,
-        deduplicated.source_row
+        deduplicated.source_row,
+        {{ run_started_at_literal() }} as refreshed_at
     from deduplicated
     left join forces
         on deduplicated.force_id = forces.force_id

@@ -56,7 +56,9 @@ final as (
         searches.is_outcome_linked_to_object as is_object_found,
         searches.is_removal_of_more_than_outer_clothing,
         searches.source_file,
-        searches.source_row
+        searches.source_row,
+        -- warehouse bookkeeping (publish_month_versions), left out of the published snapshot
+        {{ run_started_at_literal() }} as refreshed_at
     from searches
     left join forces
         on searches.force_id = forces.force_id

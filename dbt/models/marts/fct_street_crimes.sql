@@ -85,7 +85,10 @@ final as (
         crimes.source_row
     from crimes
     left join classified as journeys
-        on crimes.street_crime_key = journeys.street_crime_key
+        -- the month is part of the key; joining on it too lets a filter on crime_month reach the journeys' scan
+        on
+            crimes.street_crime_key = journeys.street_crime_key
+            and crimes.crime_month = journeys.crime_month
 
 )
 

@@ -1,0 +1,116 @@
+"""A release costs what it changed, and gives the same answers as a run from scratch.
+
+The published facts are one file per month; a month whose version (dbt's publish_month_versions) did not change
+is carried over from the previous snapshot as a hard link. These tests play a backfill, then a release that adds
+a month, brings outcomes for old crimes and revises an old month, and check every published table against a
+from-scratch run over the same files, and that the untouched months were carried over, not written again."""
+
+import json
+import zipfile
+
+import duckdb
+import pytest
+
+from police_assets.core.storage import PoliceStorage
+from police_assets.definitions import all_assets
+from police_assets.publish.snapshot import snapshot_dir
+from police_dev.fake.generate import Release, write_release
+from police_dev.fake.server import FakePoliceServer
+from tests.conftest import SMALL
+from tests.helpers import fast_police, materialize_months
+
+REVISED = ("2024-02", "kent")  # the force-month the next release revises
+
+
+def _answers(published_dir) -> dict[str, tuple[int, int]]:
+    """Per published table, through serving.duckdb: rows and an order-independent checksum of every row."""
+    snapshot = snapshot_dir(published_dir)
+    with duckdb.connect(str(snapshot / "serving.duckdb"), read_only=True) as con:
+        tables = [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+        return {
+            t: con.execute(f"SELECT count(*), sum(hash(r)::HUGEINT) FROM marts.{t} AS r").fetchone() for t in tables
+        }
+
+
+def _parts(published_dir) -> tuple[dict, dict]:
+    """The current snapshot's manifest parts, and each part's inode (a carried-over month shares its file)."""
+    snapshot = snapshot_dir(published_dir)
+    parts = json.loads((snapshot / "manifest.json").read_text())["parts"]
+    inodes = {
+        (table, month): (snapshot / "marts" / part["file"]).stat().st_ino
+        for table, spec in parts.items()
+        for month, part in spec["months"].items()
+    }
+    return parts, inodes
+
+
+def _revised_months(old_site, new_site) -> list[str]:
+    """The months before the newest whose members differ between two releases' archives (CRC-32 and size), as
+    the release sensor finds them."""
+
+    def members(site):
+        (archive,) = sorted((site / "data" / "archive").glob("*.zip"))[-1:]
+        with zipfile.ZipFile(archive) as zf:
+            return {i.filename: (i.CRC, i.file_size) for i in zf.infolist() if not i.is_dir()}
+
+    old, new = members(old_site), members(new_site)
+    return sorted({name[:7] for name in old if name in new and old[name] != new[name]})
+
+
+@pytest.fixture(scope="module")
+def next_release(tmp_path_factory):
+    """The release after the session's fake site (2024-01..2024-03): 2024-04 added, Kent's 2024-02 revised."""
+    root = tmp_path_factory.mktemp("next-release")
+    write_release(root, Release(latest="2024-04", months=4, revisions={REVISED: 1}, **SMALL))
+    return root
+
+
+def test_a_release_rewrites_only_the_months_it_changed_and_answers_as_a_run_from_scratch(
+    tmp_path, fake_site, fake_server, next_release
+):
+    kept = PoliceStorage(data_dir=str(tmp_path / "kept"))
+    assert materialize_months(all_assets, "2024-01", "2024-03", storage=kept, police=fast_police(fake_server)).success
+    backfill_parts, backfill_inodes = _parts(kept.published_dir)
+    assert sorted(backfill_parts) == ["fct_outcomes", "fct_stop_and_search", "fct_street_crimes"]
+    assert sorted(backfill_parts["fct_street_crimes"]["months"]) == ["2024-01", "2024-02", "2024-03"]
+
+    with FakePoliceServer(next_release) as server:
+        police = fast_police(server)
+        # the sensor's two runs for this release: the new month, then the revised ones (Kent's revised crimes of
+        # 2024-02 change its outcomes files of the months after too)
+        assert _revised_months(fake_site, next_release) == ["2024-02", "2024-03"]
+        assert materialize_months(all_assets, "2024-04", storage=kept, police=police).success
+        new_parts, new_inodes = _parts(kept.published_dir)
+        assert materialize_months(all_assets, "2024-02", "2024-03", storage=kept, police=police).success
+        revised_parts, revised_inodes = _parts(kept.published_dir)
+
+        scratch = PoliceStorage(data_dir=str(tmp_path / "scratch"))
+        assert materialize_months(all_assets, "2024-01", "2024-04", storage=scratch, police=police).success
+
+    # The new month's run: outcomes and searches of earlier months were carried over (the same file on disk);
+    # crimes of earlier months were written again only where their journeys changed (2024-04's outcomes reach
+    # back to them), and the versions say so.
+    for table in ("fct_outcomes", "fct_stop_and_search"):
+        for month in ("2024-01", "2024-02", "2024-03"):
+            assert new_inodes[(table, month)] == backfill_inodes[(table, month)], (table, month)
+        assert "2024-04" in new_parts[table]["months"]
+    for month in ("2024-01", "2024-02", "2024-03"):
+        same = (
+            new_parts["fct_street_crimes"]["months"][month]["version"]
+            == (backfill_parts["fct_street_crimes"]["months"][month]["version"])
+        )
+        assert same == (new_inodes[("fct_street_crimes", month)] == backfill_inodes[("fct_street_crimes", month)])
+    # The revised months' run: of the month-local facts, only its months were written again
+    for table in ("fct_outcomes", "fct_stop_and_search"):
+        for month in ("2024-01", "2024-04"):
+            assert revised_inodes[(table, month)] == new_inodes[(table, month)], (table, month)
+        for month in ("2024-02", "2024-03"):
+            assert revised_inodes[(table, month)] != new_inodes[(table, month)], (table, month)
+            assert revised_parts[table]["months"][month]["version"] != new_parts[table]["months"][month]["version"]
+
+    # Same answers: every published table, row for row, as the from-scratch run over the same files
+    kept_answers, scratch_answers = _answers(kept.published_dir), _answers(scratch.published_dir)
+    assert sorted(kept_answers) == sorted(scratch_answers)
+    assert {t: n for t, (n, _) in kept_answers.items()} == {t: n for t, (n, _) in scratch_answers.items()}
+    assert kept_answers == scratch_answers
+    assert all(n > 0 for n, _ in kept_answers.values())
