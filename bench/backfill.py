@@ -257,12 +257,17 @@ def main() -> int:
 
     revised = add_months(LATEST, -REVISED_BACK)
     cache_revised(cache, revised, args.scale, args.seed)
-    publish(site, cache, following, min(args.months, ARCHIVE_SPAN_MONTHS), args.scale, args.seed, revised)
+    archive = publish(site, cache, following, min(args.months, ARCHIVE_SPAN_MONTHS), args.scale, args.seed, revised)
+    with zipfile.ZipFile(archive) as zf:  # the new month's members join what the platform holds
+        compressed += sum(i.compress_size for i in zf.infolist() if i.filename.startswith(f"{following}/"))
     nxt, fetched = run_against(source, site, env, following, following, work / "next.log")
     ok &= report(f"the next release: {following} alone", nxt, fetched, TARGET_NEXT_S)
     again, fetched = run_against(source, site, env, revised, revised, work / "revised.log")
     ok &= report(f"the revised month: {revised} ({REVISED_FORCE}) alone", again, fetched, TARGET_REVISED_S)
-    print("\ndisk after the release (the previous snapshot, kept for readers, counted apart):")
+    print(
+        f"\ndisk after the release (x the {compressed / 1e6:,.0f} MB of compressed members loaded; the previous "
+        "snapshot, kept for readers, counted apart):"
+    )
     seen: set = set()
     current = (data / "published" / "current").resolve()
     sizes = {

@@ -203,7 +203,7 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     building = temp_path(builds / name)
     building.mkdir()
     try:
-        written, cube_rows, months = _render(published_dir, building)
+        written, cube_rows, months = _render(published_dir, building, link.with_name(f"{link.name}-cache"))
         os.rename(building, builds / name)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
@@ -212,15 +212,16 @@ def render_site(published_dir: Path, out_dir: Path | None = None) -> SiteResult:
     return SiteResult(link, written, cube_rows, months, time.monotonic() - started)
 
 
-def _render(published_dir: Path, out_dir: Path) -> tuple[dict[str, int], dict[str, int], list[str]]:
-    """Every page and download into ``out_dir``, a new empty folder: (bytes per page, rows per cube, months)."""
+def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    """Every page and download into ``out_dir``, a new empty folder: (bytes per page, rows per cube, months).
+    ``cache`` keeps the cubes' month-by-month results from render to render (:meth:`Published.by_month`)."""
     env = _environment()
     # Resolved once: the manifest, the marts and the downloads all come from the same snapshot, even if a
     # publish swaps in a new one while the pages are rendered.
     snapshot = snapshot_dir(published_dir)
     manifest = read_manifest(snapshot)
     months = manifest["months"]
-    con = open_published(snapshot)
+    con = open_published(snapshot, cache)
     try:
         pages = [build(con, manifest["labels"]["unknown"]) for build in PAGE_BUILDERS]
         crimes, asb = con.execute(
@@ -233,6 +234,7 @@ def _render(published_dir: Path, out_dir: Path) -> tuple[dict[str, int], dict[st
             "outcomes": con.execute("SELECT count(*) FROM fct_outcomes").fetchone()[0],
             "searches": con.execute("SELECT count(*) FROM fct_stop_and_search").fetchone()[0],
         }
+        con.prune_cache()
     finally:
         con.close()
 

@@ -6,6 +6,7 @@ These drive the real CLI (``dagster asset materialize``) in subprocesses against
 they live in ``make test-reliability`` (which .ci/run runs too).
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -153,6 +154,49 @@ def test_a_run_killed_at_each_stage_then_run_again_equals_a_clean_run(stage, sou
     assert statuses == ["FAILURE", "SUCCESS"]  # the dead run is marked failed, not left STARTED
 
 
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*.parquet")}
+
+
+def test_a_publish_killed_while_it_carries_months_over_leaves_the_previous_snapshot_whole(source, clean, tmp_path):
+    """A publish over an earlier snapshot hard-links that snapshot's unchanged month files into its own folder.
+    Killed once it has begun (a month file in the folder it builds), the previous snapshot is still current and
+    every one of its files is as it was; the same command then completes the publish, as a clean run would."""
+    home, data = _home(tmp_path / "home"), tmp_path / "data"
+    assert _run(home, data, source, months=MONTHS[:1]).returncode == 0
+    published = data / "published"
+    before = snapshot_dir(published)
+    files = _digests(before)
+    assert any("/" in name for name in files)  # month files, to carry over
+    proc = subprocess.Popen(
+        _command(), env=_env(home, data, source), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    caught = []
+    try:
+        deadline = time.monotonic() + RUN_SECONDS
+        while not caught and proc.poll() is None and time.monotonic() < deadline:
+            for building in (published / "snapshots").glob(".*"):
+                caught = list(building.glob("marts/*/*.parquet"))
+                if caught:
+                    break
+            time.sleep(0.002)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert caught, "the publish was not caught between its first month file and its swap"
+    deadline = time.monotonic() + 20
+    while _processes_using(data) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert snapshot_dir(published) == before
+    assert _digests(before) == files
+
+    again = _run(home, data, source)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert snapshot_dir(published) != before
+    assert _published(data) == clean
+    assert _strays(data) == []
+
+
 def test_two_runs_at_once_and_a_reader_throughout(source, clean, tmp_path):
     """Two runs of different months start together on one data folder; a reader keeps reading the published
     snapshot meanwhile. Both runs succeed (one warehouse writer at a time), the result is the clean run's, and
@@ -174,7 +218,7 @@ def test_two_runs_at_once_and_a_reader_throughout(source, clean, tmp_path):
                 snapshot = snapshot_dir(data / "published")
                 with duckdb.connect() as con:
                     (p_crimes,) = con.execute(
-                        f"SELECT count(*) FROM '{snapshot}/marts/fct_street_crimes.parquet'"
+                        f"SELECT count(*) FROM '{snapshot}/marts/fct_street_crimes/*.parquet'"
                     ).fetchone()
                     time.sleep(0.02)
                     (p_total,) = con.execute(

@@ -161,3 +161,26 @@ def test_out_of_memory_is_recognised_when_dbt_stopped_before_writing_its_results
         "DuckDB said: Out of Memory Error: failed to allocate data of size 32.0 KiB (988.0 KiB/976.5 KiB used)"
     )
     assert _out_of_memory(NoResults(), RuntimeError("a model failed: Binder Error")) is None
+
+
+def test_month_keyed_data_tests_read_the_run_window_and_the_journeys_test_reads_every_month(tmp_path):
+    """A test marked `meta: {month_window: ...}` reads only the run's months (get_where_subquery); the journeys'
+    key, which a month's build rewrites for crimes of any month, is checked over every row."""
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    project = Path(dbt_project.project_dir)
+    env = {
+        **os.environ,
+        "POLICE_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        **dbt_month_env("2024-02", "2024-02"),
+    }
+    cmd = [dbt, "compile", "--profiles-dir", str(project), "--target-path", str(tmp_path / "t"), "-q"]
+    cmd += ["--select", "test_name:unique,int_street_crimes", "test_name:unique,int_crime_journeys"]
+    out = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout[-3000:]
+    compiled = {p.name.split("_street_crime_key")[0]: p.read_text() for p in (tmp_path / "t").rglob("unique_*.sql")}
+    assert (
+        "crime_month >= cast('2024-02-01' as date) and crime_month < cast('2024-03-01' as date)"
+        in (compiled["unique_int_street_crimes"])
+    )
+    assert "crime_month" not in compiled["unique_int_crime_journeys"]

@@ -107,3 +107,4 @@ final as (
 )
 
 select * from final
+{{ stored_by_month('crime_month') }}

@@ -62,3 +62,4 @@ final as (
 )
 
 select * from final
+{{ stored_by_month('outcome_month') }}

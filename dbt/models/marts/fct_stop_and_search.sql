@@ -66,3 +66,4 @@ final as (
 )
 
 select * from final
+{{ stored_by_month('search_month') }}

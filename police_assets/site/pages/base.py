@@ -7,10 +7,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import altair as alt
-import duckdb
 
 from police_assets.core.sql import sql_literal
-from police_assets.site.cubes import Cube, cube_from_query
+from police_assets.site.cubes import Cube, Published, cube_from_query
 
 GAP_NOTE = (
     " A month with no records for the selection, or a rate nobody recorded, is a gap in the line, not a zero. "
@@ -96,7 +95,7 @@ class Page:
     coverage: str | None = None  # name of the page's coverage cube (month x force x status)
 
 
-def force_names(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+def force_names(con: Published) -> dict[str, dict[str, str]]:
     """``relabel`` for cubes: force ids shown as force names."""
     return {"force": dict(con.execute("SELECT force_id, force_name FROM dim_forces").fetchall())}
 
@@ -114,7 +113,7 @@ def share(kpi_id: str, cube: str, title: str, description: str, ratio: tuple[str
     return View(kpi_id, cube, title, description, measures=[whole, part], ratios={"share": ratio}, basis=basis, **kw)
 
 
-def coverage_cube(con: duckdb.DuckDBPyConnection, dataset: str, names: dict, unknown: str) -> Cube:
+def coverage_cube(con: Published, dataset: str, names: dict, unknown: str) -> Cube:
     """Force-months of one dataset by coverage status (the mart's rule), for a page's notes and trend marks."""
     return cube_from_query(
         con,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from police_assets.core.datasets import DATASETS, STREET
-from police_assets.site.cubes import cube_from_query
+from police_assets.site.cubes import Published, cube_from_query
 from police_assets.site.pages import charts
 from police_assets.site.pages.base import Filter, Page, View, force_names, month_filters
 
@@ -20,7 +18,7 @@ STATUS = {
 ORDER = [label for label, _ in STATUS.values()]
 
 
-def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
+def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
     labels = " ".join(f"WHEN '{status}' THEN '{label}'" for status, (label, _) in STATUS.items())
     coverage = cube_from_query(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import altair as alt
-import duckdb
 
-from police_assets.site.cubes import cube_from_query
+from police_assets.site.cubes import Published, cube_from_query
 from police_assets.site.pages import charts
 from police_assets.site.pages.base import (
     GAP_NOTE,
@@ -39,7 +38,7 @@ def wait_label(months: int) -> str:
 WAIT_ORDER = [wait_label(n) for n in range(LONGEST_WAIT + 1)] + [STREET_WAIT, AWAITING, NOT_PUBLISHED]
 
 
-def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
+def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
     group_order = [
         r[0]
@@ -64,11 +63,15 @@ def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
     waits = cube_from_query(
         con,
         "waits",
-        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name,
-                   CASE WHEN outcome_status = '{RECORDED}' THEN least(months_to_outcome, {LONGEST_WAIT})::VARCHAR
-                        ELSE outcome_status END,
-                   count(*)
-            FROM fct_street_crimes WHERE NOT is_anti_social_behaviour GROUP BY ALL""",
+        con.by_month(
+            "fct_street_crimes",
+            f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name,
+                       CASE WHEN outcome_status = '{RECORDED}' THEN least(months_to_outcome, {LONGEST_WAIT})::VARCHAR
+                            ELSE outcome_status END,
+                       count(*)
+                FROM fct_street_crimes WHERE NOT is_anti_social_behaviour GROUP BY ALL""",
+            dims=4,
+        ),
         ["month", "force", "type", "wait"],
         ["n"],
         orders={"wait": WAIT_ORDER},

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import duckdb
-
-from police_assets.site.cubes import cube_from_query
+from police_assets.site.cubes import Published, cube_from_query
 from police_assets.site.pages import charts
 from police_assets.site.pages.base import (
     GAP_NOTE,
@@ -27,7 +25,7 @@ SEARCH_BREAKDOWNS = {
 }
 
 
-def build(con: duckdb.DuckDBPyConnection, unknown: str) -> Page:
+def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
     union = " UNION ALL ".join(
         f"""SELECT strftime(search_month, '%Y-%m'), force_id, '{label}', {column},
