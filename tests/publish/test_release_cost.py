@@ -14,6 +14,7 @@ import pytest
 from police_assets.core.storage import PoliceStorage
 from police_assets.definitions import all_assets
 from police_assets.publish.snapshot import snapshot_dir
+from police_assets.site.render import render_site
 from police_dev.fake.generate import Release, write_release
 from police_dev.fake.server import FakePoliceServer
 from tests.conftest import SMALL
@@ -42,6 +43,17 @@ def _parts(published_dir) -> tuple[dict, dict]:
         for month, part in spec["months"].items()
     }
     return parts, inodes
+
+
+def _cached(storage) -> dict[tuple[str, str], int]:
+    """The site's cached month results: (query folder, month, version part of the name) -> modification time."""
+    cache = storage.published_dir / "site-cache"
+    return {(p.parent.name, p.stem[:7], p.stem[8:]): p.stat().st_mtime_ns for p in cache.rglob("*.parquet")}
+
+
+def _page(path) -> str:
+    """A page without the line that says when it was rendered."""
+    return "\n".join(line for line in path.read_text().splitlines() if " UTC" not in line)
 
 
 def _revised_months(old_site, new_site) -> list[str]:
@@ -81,8 +93,10 @@ def test_a_release_rewrites_only_the_months_it_changed_and_answers_as_a_run_from
         assert _revised_months(fake_site, next_release) == ["2024-02", "2024-03"]
         assert materialize_months(all_assets, "2024-04", storage=kept, police=police).success
         new_parts, new_inodes = _parts(kept.published_dir)
+        new_cache = _cached(kept)
         assert materialize_months(all_assets, "2024-02", "2024-03", storage=kept, police=police).success
         revised_parts, revised_inodes = _parts(kept.published_dir)
+        revised_cache = _cached(kept)
 
         scratch = PoliceStorage(data_dir=str(tmp_path / "scratch"))
         assert materialize_months(all_assets, "2024-01", "2024-04", storage=scratch, police=police).success
@@ -107,6 +121,17 @@ def test_a_release_rewrites_only_the_months_it_changed_and_answers_as_a_run_from
         for month in ("2024-02", "2024-03"):
             assert revised_inodes[(table, month)] != new_inodes[(table, month)], (table, month)
             assert revised_parts[table]["months"][month]["version"] != new_parts[table]["months"][month]["version"]
+
+    # The dashboards' month results: the revised run computed again only the months whose version changed, and
+    # pages built from results cached over three runs equal pages built with no cache at all
+    crimes_before, crimes_after = new_parts["fct_street_crimes"]["months"], revised_parts["fct_street_crimes"]["months"]
+    unchanged = {m for m in crimes_after if crimes_after[m]["version"] == crimes_before[m]["version"]}
+    assert "2024-04" in unchanged and not {"2024-02", "2024-03"} & unchanged
+    assert {key[1] for key in revised_cache if key not in new_cache} == set(crimes_after) - unchanged
+    assert all(new_cache[key] == modified for key, modified in revised_cache.items() if key[1] in unchanged)
+    fresh = render_site(kept.published_dir, tmp_path / "fresh" / "site")
+    for page in fresh.pages:
+        assert _page(kept.published_dir / "site" / page) == _page(tmp_path / "fresh" / "site" / page), page
 
     # Same answers: every published table, row for row, as the from-scratch run over the same files
     kept_answers, scratch_answers = _answers(kept.published_dir), _answers(scratch.published_dir)

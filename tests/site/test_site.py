@@ -572,8 +572,20 @@ def test_data_page_lists_every_table_and_its_downloads_read_back_as_the_snapshot
     with duckdb.connect() as con:
         forces = con.execute(f"SELECT force_id, force_name FROM read_csv('{csv_path}') ORDER BY 1").fetchall()
     assert forces == _serving(storage, "SELECT force_id, force_name FROM marts.dim_forces ORDER BY 1")
+    # a table split by month downloads a month at a time, each link that month's rows
+    month = manifest["months"][-1]
+    with page.expect_download() as download:
+        page.locator("#table-fct_street_crimes a", has_text=month).click()
+    saved = tmp_path / "month.parquet"
+    download.value.save_as(saved)
+    with duckdb.connect() as con:
+        got = con.execute(f"SELECT street_crime_key FROM read_parquet('{saved}') ORDER BY 1").fetchall()
+    month_sql = f"SELECT street_crime_key FROM marts.fct_street_crimes WHERE crime_month = DATE '{month}-01' ORDER BY 1"
+    assert got == _serving(storage, month_sql) and got
     # the Parquet downloads are the snapshot's own files (hard links), not a second copy of the data
-    for parquet in (storage.published_dir / "site" / "data").glob("*.parquet"):
+    downloads = list((storage.published_dir / "site" / "data").rglob("*.parquet"))
+    assert any(p.parent.name == "fct_street_crimes" for p in downloads)
+    for parquet in downloads:
         assert parquet.stat().st_nlink >= 2, parquet.name
 
 
