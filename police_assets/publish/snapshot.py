@@ -21,6 +21,7 @@ until the next publish, for readers still holding it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -77,13 +78,24 @@ def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, tuple[str
     return split
 
 
-def _carry_over(previous: Path | None, previous_parts: dict, table: str, month: str, version: str, target: Path):
-    """Hard-link ``table``'s file for ``month`` from the previous snapshot when it holds that month at the same
-    version; returns its row count, or None when the month must be written again."""
-    if previous is None:
-        return None
-    part = previous_parts.get(table, {}).get("months", {}).get(month)
-    if not part or part["version"] != version or not (previous / "marts" / part["file"]).is_file():
+def _logic(warehouse: duckdb.DuckDBPyConnection, select: str) -> str:
+    """What a month's rows depend on besides its data: the columns ``select`` gives and the SQL of every view in
+    the warehouse (the dbt views compute the marts at read time). An upgrade that changes a view's logic, or a
+    mart's columns, without rebuilding a table changes this, and every month is written again."""
+    described = warehouse.execute(f"DESCRIBE {select}").fetchall()
+    views = warehouse.execute(
+        "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2"
+    ).fetchall()
+    text = json.dumps([[r[:2] for r in described], views])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _carry_over(previous: Path | None, previous_part: dict, month: str, version: str, target: Path) -> int | None:
+    """Hard-link the file for ``month`` from the previous snapshot when it holds that month at the same version
+    (``previous_part``: that snapshot's record of the table); returns its row count, or None when the month must
+    be written again."""
+    part = previous_part.get("months", {}).get(month)
+    if previous is None or not part or part["version"] != version or not (previous / "marts" / part["file"]).is_file():
         return None
     try:
         os.link(previous / "marts" / part["file"], target)
@@ -136,11 +148,14 @@ def _build(
             continue
         column, versions = split[table]
         (parquet_dir / table).mkdir()
+        logic = _logic(warehouse, select)
+        before = previous_parts.get(table, {})
+        before = before if before.get("logic") == logic else {}
         months: dict[str, dict] = {}
         written = 0
         for month, version in sorted(versions.items()):
             file = f"{table}/{month}.parquet"
-            count = _carry_over(previous, previous_parts, table, month, version, parquet_dir / file)
+            count = _carry_over(previous, before, month, version, parquet_dir / file)
             if count is None:
                 copy = (
                     f"COPY ({select} WHERE {column} = DATE '{month}-01') TO {sql_literal(parquet_dir / file)} "
@@ -149,7 +164,7 @@ def _build(
                 count = warehouse.execute(copy).fetchone()[0]
                 written += 1
             months[month] = {"version": version, "rows": count, "file": file}
-        parts[table] = {"column": column, "months": months}
+        parts[table] = {"column": column, "logic": logic, "months": months}
         rows[table] = sum(m["rows"] for m in months.values())
         log(f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot")
     months = _published_months(warehouse, parquet_dir, parts)
@@ -171,7 +186,8 @@ def _build(
         "labels": labels,  # the marts' own labels the dashboards must match, e.g. {"unknown": "(unknown)"}
         "generated": generated,  # None for real data; what generated it for sample data (make demo)
         "catalogue": catalogue,  # per table: its dbt description, and its columns [name, type, description]
-        # per month-split table: its month column and, per month, its version, rows and file under marts/
+        # per month-split table: its month column, the logic its rows were computed by (_logic) and, per month,
+        # its version, rows and file under marts/
         "parts": parts,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -200,16 +216,9 @@ def _read_parts(snapshot: Path | None) -> dict:
     return json.loads((snapshot / "manifest.json").read_text()).get("parts", {})
 
 
-def parquet_files(marts: Path, table: str, parts: dict) -> list[Path]:
-    """The Parquet files of ``table`` under a snapshot's ``marts/`` folder: one, or one per month."""
-    if table in parts:
-        return [marts / part["file"] for _, part in sorted(parts[table]["months"].items())]
-    return [marts / f"{table}.parquet"]
-
-
 def parquet_source(marts: Path, table: str, parts: dict) -> str:
     """``read_parquet(...)`` of a table's files: a month-split table through a glob of its folder, so a view
-    over it needs no list of months (an empty month list reads an empty folder's schema from nowhere)."""
+    over it names no month and reads every one the snapshot holds."""
     if table in parts:
         return f"read_parquet({sql_literal(marts / table / '*.parquet')}, hive_partitioning = false)"
     return f"read_parquet({sql_literal(marts / f'{table}.parquet')}, hive_partitioning = false)"

@@ -59,9 +59,9 @@ def environment(values: Mapping[str, str]):
 
 
 def keep_parse_state(run_target: Path, project_target: Path) -> bool:
-    """Copy dbt's partial-parse state of a finished run to the project's target folder, where dagster-dbt takes
-    it for the next run. Its per-run folder starts from that file; left as ``dbt parse`` wrote it at set-up (with
-    another warehouse path in the profile), every run would parse the whole project again."""
+    """Copy dbt's partial-parse state of a finished run to the project's target folder: dagster-dbt copies that
+    file into each run's own target folder. Left as ``dbt parse`` wrote it at set-up (with another warehouse path
+    in the profile), it would make every run parse the whole project again."""
     state = Path(run_target) / PARTIAL_PARSE_FILE
     if not state.is_file():
         return False

@@ -166,3 +166,50 @@ def test_what_a_killed_writer_left_is_swept_and_work_in_progress_is_not(tmp_path
     mine.mkdir()
     assert sweep(folder) == [left] and sweep(tmp_path) == [stray]
     assert mine.exists() and not left.exists() and not stray.exists()
+
+
+def _split_warehouse(path):
+    """A warehouse with a fact the snapshot splits by month: a view over a table, and dbt's versions view."""
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE SCHEMA IF NOT EXISTS base; CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS publish"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE base.crimes AS SELECT i AS street_crime_key, "
+        "DATE '2024-01-01' + INTERVAL (i % 2) MONTH AS crime_month FROM range(10) t(i)"
+    )
+    con.execute(
+        "CREATE OR REPLACE VIEW marts.fct_street_crimes AS SELECT street_crime_key, crime_month FROM base.crimes"
+    )
+    con.execute(
+        "CREATE OR REPLACE VIEW publish.publish_month_versions AS SELECT 'fct_street_crimes' AS table_name, "
+        "'crime_month' AS month_column, crime_month::DATE AS data_month, count(*)::VARCHAR AS month_version "
+        "FROM base.crimes GROUP BY ALL"
+    )
+    return con
+
+
+def _month_inodes(published):
+    marts = snapshot_dir(published) / "marts" / "fct_street_crimes"
+    return {p.name: p.stat().st_ino for p in marts.glob("*.parquet")}
+
+
+def test_unchanged_months_are_carried_over_and_a_change_of_logic_rewrites_them_all(tmp_path):
+    published = tmp_path / "published"
+    with _split_warehouse(tmp_path / "w.duckdb") as con:
+        publish_marts(con, published)
+        first = _month_inodes(published)
+        assert sorted(first) == ["2024-01.parquet", "2024-02.parquet"]
+        publish_marts(con, published)
+        assert _month_inodes(published) == first  # nothing changed: the same files, linked
+
+        # the view's logic changes (an upgrade), its data and versions do not: every month is written again
+        con.execute(
+            "CREATE OR REPLACE VIEW marts.fct_street_crimes AS "
+            "SELECT street_crime_key + 100 AS street_crime_key, crime_month FROM base.crimes"
+        )
+        publish_marts(con, published)
+        third = _month_inodes(published)
+        assert not set(third.values()) & set(first.values())
+    with duckdb.connect(str(published / "serving.duckdb"), read_only=True) as serving:
+        assert serving.execute("SELECT min(street_crime_key) FROM marts.fct_street_crimes").fetchone()[0] == 100

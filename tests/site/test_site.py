@@ -9,6 +9,7 @@ import gzip
 import json
 import shutil
 from pathlib import Path
+from urllib.parse import urlencode
 
 import duckdb
 import pytest
@@ -205,12 +206,12 @@ def open_page(browser, built):
     storage, *_ = built
     pages, problems = [], []
 
-    def _open(name):
+    def _open(name, hash=""):
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
         page.on("request", lambda r: problems.append(f"request: {r.url}") if not r.url.startswith("file:") else None)
-        page.goto((storage.published_dir / "site" / f"{name}.html").as_uri())
+        page.goto((storage.published_dir / "site" / f"{name}.html").as_uri() + (f"#{hash}" if hash else ""))
         if name in PAGES:  # a dashboard: wait for its script; the overview and the Data page have none
             page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
         pages.append(page)
@@ -230,6 +231,65 @@ def _choose(page, filter_id, label):
     updates = int(page.evaluate("document.body.dataset.updates"))
     page.select_option(f"#filter-{filter_id}", label=label)
     page.wait_for_function(f"Number(document.body.dataset.updates) > {updates}")
+
+
+def _values(page, filter_id) -> list[str]:
+    return page.eval_on_selector_all(f"#filter-{filter_id} option", "os => os.map(o => o.value)")
+
+
+def test_the_filters_live_in_the_address_a_copied_link_reopens_the_view_reload_keeps_it_back_returns(open_page):
+    page = open_page("crime")
+    force = _values(page, "force")[1]
+    _choose(page, "force", force)
+    months = _values(page, "month_from")
+    _choose(page, "month_from", months[1])
+    assert page.url.endswith("#" + urlencode({"force": force, "month_from": months[1]}))
+    shown = page.locator(".kpis").inner_text()
+
+    copied = open_page("crime", hash=page.url.split("#", 1)[1])  # the link, opened elsewhere
+    assert copied.locator("#filter-force").input_value() == force
+    assert copied.locator("#filter-month_from").input_value() == months[1]
+    assert copied.locator(".kpis").inner_text() == shown
+    assert copied.locator("#link-note").is_hidden()
+
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert page.locator("#filter-month_from").input_value() == months[1]
+    assert page.locator(".kpis").inner_text() == shown
+
+    updates = int(page.evaluate("document.body.dataset.updates"))
+    page.go_back()  # before the month was chosen: the force alone
+    page.wait_for_function(f"Number(document.body.dataset.updates) > {updates}")
+    assert page.locator("#filter-force").input_value() == force
+    assert page.locator("#filter-month_from").input_value() == months[0]
+    assert page.url.endswith("#" + urlencode({"force": force}))
+
+
+def test_a_link_to_what_the_page_does_not_have_says_so_and_shows_the_default(open_page):
+    page = open_page("crime", hash="force=Atlantis%20Police&month_from=2031-01&colour=red")
+    note = page.locator("#link-note")
+    assert note.is_visible()
+    for asked in ('Force "Atlantis Police"', 'From month "2031-01"', '"colour"'):
+        assert asked in note.inner_text(), asked
+    assert page.locator("#filter-force").input_value() == ""
+    assert page.locator("#filter-month_from").input_value() == _values(page, "month_from")[0]
+    assert "#" not in page.url  # the address says what is shown
+    assert "…" not in page.locator(".kpis").inner_text()
+
+
+def test_from_can_never_be_after_to(open_page):
+    page = open_page("crime")
+    months = _values(page, "month_to")
+    _choose(page, "month_to", months[0])
+    disabled = page.eval_on_selector_all(
+        "#filter-month_from option", "os => os.filter(o => o.disabled).map(o => o.value)"
+    )
+    assert disabled == months[1:]
+    crossed = open_page("crime", hash=urlencode({"month_from": months[-1], "month_to": months[0]}))
+    assert "after To month" in crossed.locator("#link-note").inner_text()
+    assert crossed.locator("#filter-month_from").input_value() == months[0]
+    assert crossed.locator("#filter-month_to").input_value() == months[-1]
+    assert " 0 " not in f" {crossed.locator('#kpi-kpi_crimes').inner_text()} "
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -372,6 +372,65 @@ function narrowOptions() {
   }
 }
 
+// The filters live in the URL (#force=Kent%20Police&month_from=2024-01): a copied link reopens the same view,
+// a reload keeps it, Back returns to the previous one. Only filters that differ from the page's own defaults are
+// written, so the page's plain address is its default view.
+const DEFAULTS = {};  // filter id -> the value the page was rendered with
+
+function writeHash() {
+  const params = new URLSearchParams();
+  const state = filterState();
+  for (const f of PAGE.filters) if (state[f.id] !== DEFAULTS[f.id]) params.set(f.id, state[f.id]);
+  const hash = params.toString() ? "#" + params.toString() : "";
+  if (hash !== location.hash) history.pushState(null, "", hash || location.pathname + location.search);
+}
+
+// Set the filters from the URL. A value the page does not have (a force renamed, a month no longer published, a
+// typo) falls back to the default and the page says so: a link never silently shows something else.
+function applyHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const refused = [];
+  const known = new Set(PAGE.filters.map((f) => f.id));
+  for (const name of params.keys()) if (!known.has(name)) refused.push(`"${name}" (not a filter of this page)`);
+  // a narrowed filter after the one it follows: its options depend on that choice
+  const order = [...PAGE.filters.filter((f) => !f.narrow_by), ...PAGE.filters.filter((f) => f.narrow_by)];
+  for (const f of order) {
+    if (f.narrow_by) narrowOptions();
+    const select = document.getElementById("filter-" + f.id);
+    const wanted = params.has(f.id) ? params.get(f.id) : DEFAULTS[f.id];
+    if (Array.from(select.options).some((o) => o.value === wanted)) select.value = wanted;
+    else {
+      select.value = DEFAULTS[f.id];
+      refused.push(`${f.label} "${wanted}"`);
+    }
+  }
+  narrowOptions();
+  const from = PAGE.filters.find((f) => f.kind === "from"), to = PAGE.filters.find((f) => f.kind === "to");
+  if (from && to) {
+    const a = document.getElementById("filter-" + from.id), b = document.getElementById("filter-" + to.id);
+    if (a.value && b.value && a.value > b.value) {
+      refused.push(`${from.label} ${a.value} after ${to.label} ${b.value}`);
+      a.value = DEFAULTS[from.id];
+      b.value = DEFAULTS[to.id];
+    }
+  }
+  limitMonths();
+  const note = document.getElementById("link-note");
+  note.hidden = refused.length === 0;
+  note.textContent = refused.length
+    ? `This link asked for ${refused.join(", ")}, which this page does not have: showing the page's default instead.`
+    : "";
+}
+
+// From can never be after To: the months that would cross are not offered.
+function limitMonths() {
+  const from = PAGE.filters.find((f) => f.kind === "from"), to = PAGE.filters.find((f) => f.kind === "to");
+  if (!from || !to) return;
+  const a = document.getElementById("filter-" + from.id), b = document.getElementById("filter-" + to.id);
+  for (const o of a.options) o.disabled = Boolean(b.value && o.value && o.value > b.value);
+  for (const o of b.options) o.disabled = Boolean(a.value && o.value && o.value < a.value);
+}
+
 // A selection whose values are all unknown (a force that never records a field: "not published") leaves a
 // scale with nothing to span, and Vega warns "Infinite extent". That is the honest state, not a fault: drop
 // that one warning, pass every other on.
@@ -386,7 +445,12 @@ function quietExtents(base) {
 
 async function main() {
   for (const el of document.querySelectorAll("script[data-cube]")) CUBES[el.dataset.cube] = await decodeCube(el);
-  narrowOptions();
+  for (const f of PAGE.filters) DEFAULTS[f.id] = document.getElementById("filter-" + f.id).value;
+  applyHash();
+  // the address now says what is shown (a refused value is dropped from it)
+  const shown = new URLSearchParams();
+  for (const [id, value] of Object.entries(filterState())) if (value !== DEFAULTS[id]) shown.set(id, value);
+  history.replaceState(null, "", shown.toString() ? "#" + shown : location.pathname + location.search);
   const state = filterState();
   const coverage = coverageOf(state);
   fillCoverage(coverage);
@@ -402,8 +466,16 @@ async function main() {
     VIEWS[view.id] = embedded.view.logger(quietExtents(embedded.view.logger()));
   }
   const form = document.getElementById("filters");
-  form.addEventListener("change", async () => { narrowOptions(); await update(); });
-  form.addEventListener("reset", () => setTimeout(async () => { narrowOptions(); await update(); }, 0));
+  const changed = async () => {
+    narrowOptions();
+    limitMonths();
+    document.getElementById("link-note").hidden = true;
+    writeHash();
+    await update();
+  };
+  form.addEventListener("change", changed);
+  form.addEventListener("reset", () => setTimeout(changed, 0));
+  window.addEventListener("popstate", async () => { applyHash(); await update(); });
   document.body.dataset.updates = "0";
   document.body.dataset.readyMs = String(Math.round(performance.now()));  // ms since navigation start
   document.body.dataset.ready = "true";
