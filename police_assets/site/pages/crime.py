@@ -58,7 +58,9 @@ def build(con: Published, unknown: str) -> Page:
         "places",
         con.by_month(
             "fct_street_crimes",
-            """SELECT force_id, town_name, count(*), sum(longitude), sum(latitude)
+            # exact sums (the published coordinates have 6 decimals): a sum of doubles depends on the order the
+            # threads add them in, and month results added up must give the same page every time
+            """SELECT force_id, town_name, count(*), sum(longitude::DECIMAL(18, 6)), sum(latitude::DECIMAL(18, 6))
                FROM fct_street_crimes WHERE longitude IS NOT NULL AND latitude IS NOT NULL AND is_town_known
                GROUP BY ALL""",
             dims=2,
