@@ -102,3 +102,17 @@ def swap_to_build(link: str | os.PathLike, builds: str | os.PathLike, name: str)
     for old in builds.iterdir():
         if old.is_dir() and not old.name.startswith(".") and old.name not in (name, previous):
             shutil.rmtree(old, ignore_errors=True)
+
+
+def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """``target`` as a hard link to ``source``, put in place with one rename: the same file on disk, never a
+    second copy (a copy only across file systems). Published files are never written in place, so two names for
+    one file are safe."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(target)
+    try:
+        os.link(source, tmp)
+    except OSError:  # another file system
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

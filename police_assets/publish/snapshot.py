@@ -35,7 +35,7 @@ import duckdb
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
-from police_assets.core.tempfiles import build_name, link_in, swap_to_build, sweep, temp_path
+from police_assets.core.tempfiles import build_name, link_in, link_or_copy, swap_to_build, sweep, temp_path
 
 MARTS_SCHEMA = "marts"
 MONTH_VERSIONS = "publish.publish_month_versions"  # dbt: which tables split by month, and each month's version
@@ -97,10 +97,7 @@ def _carry_over(previous: Path | None, previous_part: dict, month: str, version:
     part = previous_part.get("months", {}).get(month)
     if previous is None or not part or part["version"] != version or not (previous / "marts" / part["file"]).is_file():
         return None
-    try:
-        os.link(previous / "marts" / part["file"], target)
-    except OSError:  # another file system
-        shutil.copyfile(previous / "marts" / part["file"], target)
+    link_or_copy(previous / "marts" / part["file"], target)
     return part["rows"]
 
 

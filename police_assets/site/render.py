@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
-from police_assets.core.tempfiles import build_name, swap_to_build, sweep, temp_path
+from police_assets.core.tempfiles import build_name, link_or_copy, swap_to_build, sweep, temp_path
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
@@ -113,17 +113,6 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(n, 1000) / 1e3:.0f} kB"
 
 
-def _link(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (no second copy on disk; copied only across file systems)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(target)
-    try:
-        os.link(source, tmp)
-    except OSError:  # another file system
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
 def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
     """The tables of ``snapshot`` (a resolved snapshot folder) as downloads inside the site folder (so any static
     host serves them): each Parquet file hard-linked to the snapshot's own, one per month for a table the
@@ -141,7 +130,7 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
             if name in parts:
                 by_month = []
                 for month, part in sorted(parts[name]["months"].items()):
-                    _link(marts / part["file"], folder / part["file"])
+                    link_or_copy(marts / part["file"], folder / part["file"])
                     size = (folder / part["file"]).stat().st_size
                     by_month.append(
                         {"month": month, "rows": part["rows"], "href": f"data/{part['file']}", "size": _size(size)}
@@ -152,7 +141,7 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
                 tables.append(entry)
                 continue
             source, parquet = marts / f"{name}.parquet", folder / f"{name}.parquet"
-            _link(source, parquet)
+            link_or_copy(source, parquet)
             csv = folder / f"{name}.csv"
             if rows <= CSV_MAX_ROWS:
                 tmp = temp_path(csv)
