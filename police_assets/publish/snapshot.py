@@ -78,16 +78,17 @@ def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, tuple[str
     return split
 
 
-def _logic(warehouse: duckdb.DuckDBPyConnection, select: str) -> str:
-    """What a month's rows depend on besides its data: the columns ``select`` gives and the SQL of every view in
-    the warehouse (the dbt views compute the marts at read time). An upgrade that changes a view's logic, or a
-    mart's columns, without rebuilding a table changes this, and every month is written again."""
-    described = warehouse.execute(f"DESCRIBE {select}").fetchall()
-    views = warehouse.execute(
-        "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2"
-    ).fetchall()
-    text = json.dumps([[r[:2] for r in described], views])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _logic(columns: list[tuple[str, str]], views: str) -> str:
+    """What a month's rows depend on besides its data: the table's published ``columns`` (name, type) and
+    ``views``, the SQL of every view in the warehouse (:func:`_views`; the dbt views compute the marts at read
+    time). An upgrade that changes a view's logic, or a mart's columns, without rebuilding a table changes this,
+    and every month is written again."""
+    return hashlib.sha256(json.dumps([columns, views]).encode()).hexdigest()[:16]
+
+
+def _views(warehouse: duckdb.DuckDBPyConnection) -> str:
+    rows = warehouse.execute("SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2")
+    return json.dumps(rows.fetchall())
 
 
 def _carry_over(previous: Path | None, previous_part: dict, month: str, version: str, target: Path) -> int | None:
@@ -101,10 +102,10 @@ def _carry_over(previous: Path | None, previous_part: dict, month: str, version:
     return part["rows"]
 
 
-def _columns(warehouse: duckdb.DuckDBPyConnection, table: str) -> str:
-    """The select list of a published table: every column but the warehouse's own bookkeeping."""
-    names = [r[0] for r in warehouse.execute(f"DESCRIBE {MARTS_SCHEMA}.{table}").fetchall()]
-    return ", ".join(f'"{n}"' for n in names if n not in BOOKKEEPING)
+def _columns(warehouse: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """The published columns of a table, (name, type): every column but the warehouse's own bookkeeping."""
+    described = warehouse.execute(f"DESCRIBE {MARTS_SCHEMA}.{table}").fetchall()
+    return [(name, kind) for name, kind, *_ in described if name not in BOOKKEEPING]
 
 
 def _build(
@@ -137,15 +138,18 @@ def _build(
     parquet_dir.mkdir(parents=True)
     rows: dict[str, int] = {}
     parts: dict[str, dict] = {}
+    views = _views(warehouse) if split else ""
     for table in tables:
-        select = f"SELECT {_columns(warehouse, table)} FROM {MARTS_SCHEMA}.{table}"
+        columns = _columns(warehouse, table)
+        names = ", ".join(f'"{name}"' for name, _ in columns)
+        select = f"SELECT {names} FROM {MARTS_SCHEMA}.{table}"
         if table not in split:
             target = sql_literal(parquet_dir / f"{table}.parquet")
             rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({PARQUET_COPY_OPTIONS})").fetchone()[0]
             continue
         column, versions = split[table]
         (parquet_dir / table).mkdir()
-        logic = _logic(warehouse, select)
+        logic = _logic(columns, views)
         before = previous_parts.get(table, {})
         before = before if before.get("logic") == logic else {}
         months: dict[str, dict] = {}
