@@ -116,13 +116,14 @@ class Published:
             return sql
         folder = self.cache / table / hashlib.sha256(sql.encode()).hexdigest()[:16]
         folder.mkdir(parents=True, exist_ok=True)
+        columns = [f"c{i}" for i in range(len(self.con.sql(sql).columns))]  # bound, not run
+        names = ", ".join(columns)
         files = []
         for month, part in sorted(self.parts[table]["months"].items()):
             target = folder / f"{month}-{hashlib.sha256(part['version'].encode()).hexdigest()[:16]}.parquet"
             if not target.is_file():
                 source = sql_literal(self.snapshot / "marts" / part["file"])
                 query = f"WITH {table} AS (SELECT * FROM read_parquet({source})) {sql}"
-                names = ", ".join(f"c{i}" for i in range(len(self.con.sql(query).columns)))
                 tmp = temp_path(target)
                 try:
                     self.con.execute(
@@ -133,9 +134,6 @@ class Published:
                     tmp.unlink(missing_ok=True)
             files.append(target)
         self.used.update(files)
-        columns = [
-            r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_literal(files[0])})").fetchall()
-        ]
         select = ", ".join(columns[:dims] + [f"sum({c})" for c in columns[dims:]])
         return f"SELECT {select} FROM read_parquet([{', '.join(sql_literal(f) for f in files)}]) GROUP BY ALL"
 
