@@ -377,12 +377,24 @@ function narrowOptions() {
 // written, so the page's plain address is its default view.
 const DEFAULTS = {};  // filter id -> the value the page was rendered with
 
-function writeHash() {
+// The address of what is shown: "#" and the filters that differ from the defaults, or the bare page.
+function shownAddress() {
   const params = new URLSearchParams();
   const state = filterState();
   for (const f of PAGE.filters) if (state[f.id] !== DEFAULTS[f.id]) params.set(f.id, state[f.id]);
-  const hash = params.toString() ? "#" + params.toString() : "";
-  if (hash !== location.hash) history.pushState(null, "", hash || location.pathname + location.search);
+  return params.toString() ? "#" + params : location.pathname + location.search;
+}
+
+function writeHash() {
+  const address = shownAddress();
+  if (address !== (location.hash || location.pathname + location.search)) history.pushState(null, "", address);
+}
+
+// The From and To month controls, or null on a page without them.
+function monthBounds() {
+  const from = PAGE.filters.find((f) => f.kind === "from"), to = PAGE.filters.find((f) => f.kind === "to");
+  if (!from || !to) return null;
+  return [from, to].map((f) => ({ filter: f, select: document.getElementById("filter-" + f.id) }));
 }
 
 // Set the filters from the URL. A value the page does not have (a force renamed, a month no longer published, a
@@ -405,13 +417,13 @@ function applyHash() {
     }
   }
   narrowOptions();
-  const from = PAGE.filters.find((f) => f.kind === "from"), to = PAGE.filters.find((f) => f.kind === "to");
-  if (from && to) {
-    const a = document.getElementById("filter-" + from.id), b = document.getElementById("filter-" + to.id);
-    if (a.value && b.value && a.value > b.value) {
-      refused.push(`${from.label} ${a.value} after ${to.label} ${b.value}`);
-      a.value = DEFAULTS[from.id];
-      b.value = DEFAULTS[to.id];
+  const bounds = monthBounds();
+  if (bounds) {
+    const [from, to] = bounds;
+    if (from.select.value && to.select.value && from.select.value > to.select.value) {
+      refused.push(`${from.filter.label} ${from.select.value} after ${to.filter.label} ${to.select.value}`);
+      from.select.value = DEFAULTS[from.filter.id];
+      to.select.value = DEFAULTS[to.filter.id];
     }
   }
   limitMonths();
@@ -424,11 +436,11 @@ function applyHash() {
 
 // From can never be after To: the months that would cross are not offered.
 function limitMonths() {
-  const from = PAGE.filters.find((f) => f.kind === "from"), to = PAGE.filters.find((f) => f.kind === "to");
-  if (!from || !to) return;
-  const a = document.getElementById("filter-" + from.id), b = document.getElementById("filter-" + to.id);
-  for (const o of a.options) o.disabled = Boolean(b.value && o.value && o.value > b.value);
-  for (const o of b.options) o.disabled = Boolean(a.value && o.value && o.value < a.value);
+  const bounds = monthBounds();
+  if (!bounds) return;
+  const [from, to] = bounds.map((b) => b.select);
+  for (const o of from.options) o.disabled = Boolean(to.value && o.value && o.value > to.value);
+  for (const o of to.options) o.disabled = Boolean(from.value && o.value && o.value < from.value);
 }
 
 // A selection whose values are all unknown (a force that never records a field: "not published") leaves a
@@ -447,10 +459,7 @@ async function main() {
   for (const el of document.querySelectorAll("script[data-cube]")) CUBES[el.dataset.cube] = await decodeCube(el);
   for (const f of PAGE.filters) DEFAULTS[f.id] = document.getElementById("filter-" + f.id).value;
   applyHash();
-  // the address now says what is shown (a refused value is dropped from it)
-  const shown = new URLSearchParams();
-  for (const [id, value] of Object.entries(filterState())) if (value !== DEFAULTS[id]) shown.set(id, value);
-  history.replaceState(null, "", shown.toString() ? "#" + shown : location.pathname + location.search);
+  history.replaceState(null, "", shownAddress());  // the address says what is shown (a refused value dropped)
   const state = filterState();
   const coverage = coverageOf(state);
   fillCoverage(coverage);
