@@ -90,3 +90,16 @@
 {% macro stored_by_month(column) -%}
     order by {{ column }}
 {%- endmacro %}
+
+{#- What a month of a month-incremental table says about its rows without reading them: how many there are and
+    the newest refreshed_at (the dbt run that last recomputed one), per month of `month_column`, as data_month,
+    row_count and refreshed_at. A month whose rows were replaced, added to or removed changes one of the two;
+    publish_month_versions builds each month's version from them. -#}
+{% macro month_stamps(relation, month_column) -%}
+    select
+        {{ month_column }} as data_month,
+        count(*) as row_count,
+        max(refreshed_at) as refreshed_at
+    from {{ relation }}
+    group by {{ month_column }}
+{%- endmacro %}

@@ -4,7 +4,7 @@
     are, so a release costs the months it touched, not the history held.
 
     A version is what the mart's rows of the month are computed from: how many rows and the newest refreshed_at
-    of the month-incremental tables under it; for fct_street_crimes also the journeys of the month's crimes
+    of the month-incremental tables under it (macro month_stamps); for fct_street_crimes also the journeys of the month's crimes
     (a new outcomes file moves earlier crimes) and which forces have outcome data covering the month (it turns
     "No outcome data published" into "Awaiting an outcome", macro outcome_status). A model added under one of
     these marts must add what it changes here. -#}
@@ -13,23 +13,13 @@ with
 
 crimes as (
 
-    select
-        crime_month as data_month,
-        count(*) as row_count,
-        max(refreshed_at) as refreshed_at
-    from {{ ref('int_street_crimes') }}
-    group by crime_month
+    {{ month_stamps(ref('int_street_crimes'), 'crime_month') }}
 
 ),
 
 journeys as (
 
-    select
-        crime_month as data_month,
-        count(*) as row_count,
-        max(refreshed_at) as refreshed_at
-    from {{ ref('int_crime_journeys') }}
-    group by crime_month
+    {{ month_stamps(ref('int_crime_journeys'), 'crime_month') }}
 
 ),
 
@@ -53,23 +43,13 @@ outcome_data as (
 
 outcomes as (
 
-    select
-        outcome_month as data_month,
-        count(*) as row_count,
-        max(refreshed_at) as refreshed_at
-    from {{ ref('int_outcomes') }}
-    group by outcome_month
+    {{ month_stamps(ref('int_outcomes'), 'outcome_month') }}
 
 ),
 
 searches as (
 
-    select
-        search_month as data_month,
-        count(*) as row_count,
-        max(refreshed_at) as refreshed_at
-    from {{ ref('fct_stop_and_search') }}
-    group by search_month
+    {{ month_stamps(ref('fct_stop_and_search'), 'search_month') }}
 
 ),
 
