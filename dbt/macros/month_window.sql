@@ -1,6 +1,6 @@
 {#- The run's month window [min_month, max_month), first days of months. Dagster passes it in the environment
     (POLICE_DBT_MIN_MONTH, POLICE_DBT_MAX_MONTH), read only when dbt executes, never while it parses: a change of
-    --vars, or of a variable read while parsing, makes dbt parse the whole project again (about 9 s a run). Without
+    --vars, or of a variable read while parsing, makes dbt parse the whole project again on every run. Without
     them (a plain `dbt build`, a unit test's vars) the vars, whose defaults in dbt_project.yml cover every month. -#}
 {% macro month_window() -%}
     {%- if execute -%}

@@ -4,10 +4,10 @@
     are, so a release costs the months it touched, not the history held.
 
     A version is what the mart's rows of the month are computed from: how many rows and the newest refreshed_at
-    of the month-incremental tables under it (macro month_stamps); for fct_street_crimes also the journeys of the month's crimes
-    (a new outcomes file moves earlier crimes) and which forces have outcome data covering the month (it turns
-    "No outcome data published" into "Awaiting an outcome", macro outcome_status). A model added under one of
-    these marts must add what it changes here. -#}
+    of the month-incremental tables under it (macro month_stamps); for fct_street_crimes also the journeys of the
+    month's crimes (a new outcomes file moves earlier crimes) and which forces have outcome data covering the
+    month (it turns "No outcome data published" into "Awaiting an outcome", macro outcome_status). A model added
+    under one of these marts must add what it changes here. -#}
 
 with
 

@@ -36,8 +36,8 @@ def build(con: Published, unknown: str) -> Page:
     cells = cube_from_query(
         con,
         "grid",
-        # grouped on the cell's numbers, labelled after: formatting 18M points first took twice as long; + 0.0
-        # makes a cell at -0.0 read "0.00", as one cell
+        # grouped on the cell's numbers, labelled after: formatting every point's label before grouping is the
+        # slow way (docs/benchmarks.md); + 0.0 makes a cell at -0.0 read "0.00", as one cell
         con.by_month(
             "fct_street_crimes",
             f"""SELECT force_id, town_name, series, crime_type_name, printf('%.2f %.2f', x * {grid} + 0.0, y * {grid} + 0.0), n
