@@ -173,6 +173,35 @@ def disk_bytes(path: Path, seen: set) -> int:
     return total
 
 
+def disk_report(after: str, data: Path, compressed: int) -> int:
+    """Print the disk each stage holds, against the compressed members loaded, the snapshot kept for readers
+    apart (its own files only: the months it shares with the current one are hard links, counted once); return
+    the total but that snapshot."""
+    print(
+        f"\ndisk after {after} (x the {compressed / 1e6:,.0f} MB of compressed members loaded; a previous "
+        "snapshot, kept for readers, counted apart):"
+    )
+    seen: set = set()
+    published = data / "published"
+    sizes = {
+        name: disk_bytes(path, seen)
+        for name, path in [
+            ("raw zone", data / "raw"),
+            ("lake", data / "lake"),
+            ("warehouse.duckdb", data / "warehouse.duckdb"),
+            ("current snapshot", (published / "current").resolve()),
+            ("site", published / "site"),
+            ("site cache", published / "site-cache"),
+        ]
+    }
+    sizes["previous snapshot"] = disk_bytes(published / "snapshots", seen)
+    for name, size in sizes.items():
+        print(f"  {name:<20}{size / 1e6:>10,.0f} MB{size / compressed:>8.2f}x")
+    total = sum(v for k, v in sizes.items() if k != "previous snapshot")
+    print(f"  {'all but previous':<20}{total / 1e6:>10,.0f} MB{total / compressed:>8.2f}x (target <= 4x)")
+    return total
+
+
 def report(title: str, run: dict, fetched: int, target_s: float) -> bool:
     stages = ", ".join(f"{name} {run['stages'].get(name, 0):.1f}s" for _, name in [*STAGES, ("", "checks")])
     ok = run["wall_s"] < target_s and run["peak_rss_mb"] < TARGET_RSS_MB
@@ -241,19 +270,7 @@ def main() -> int:
     backfill, fetched = run_against(source, site, env, months[0], months[-1], work / "backfill.log")
     ok = report(title, backfill, fetched, TARGET_BACKFILL_S)
 
-    print(f"\ndisk after the backfill (x the {compressed / 1e6:,.0f} MB of compressed members loaded):")
-    total, seen = 0, set()
-    for name, path in [
-        ("raw zone", data / "raw"),
-        ("lake", data / "lake"),
-        ("warehouse.duckdb", data / "warehouse.duckdb"),
-        ("published snapshot", data / "published" / "snapshots"),
-        ("site", data / "published" / "site"),
-    ]:
-        size = disk_bytes(path, seen)
-        total += size
-        print(f"  {name:<20}{size / 1e6:>10,.0f} MB{size / compressed:>8.2f}x")
-    print(f"  {'all':<20}{total / 1e6:>10,.0f} MB{total / compressed:>8.2f}x (target <= 4x)")
+    disk_report("the backfill", data, compressed)
 
     revised = add_months(LATEST, -REVISED_BACK)
     cache_revised(cache, revised, args.scale, args.seed)
@@ -264,27 +281,7 @@ def main() -> int:
     ok &= report(f"the next release: {following} alone", nxt, fetched, TARGET_NEXT_S)
     again, fetched = run_against(source, site, env, revised, revised, work / "revised.log")
     ok &= report(f"the revised month: {revised} ({REVISED_FORCE}) alone", again, fetched, TARGET_REVISED_S)
-    print(
-        f"\ndisk after the release (x the {compressed / 1e6:,.0f} MB of compressed members loaded; the previous "
-        "snapshot, kept for readers, counted apart):"
-    )
-    seen: set = set()
-    current = (data / "published" / "current").resolve()
-    sizes = {
-        name: disk_bytes(path, seen)
-        for name, path in [
-            ("raw zone", data / "raw"),
-            ("lake", data / "lake"),
-            ("warehouse.duckdb", data / "warehouse.duckdb"),
-            ("current snapshot", current),
-            ("site", data / "published" / "site"),
-        ]
-    }
-    sizes["previous snapshot"] = disk_bytes(data / "published" / "snapshots", seen)
-    for name, size in sizes.items():
-        print(f"  {name:<20}{size / 1e6:>10,.0f} MB{size / compressed:>8.2f}x")
-    total = sum(v for k, v in sizes.items() if k != "previous snapshot")
-    print(f"  {'all but previous':<20}{total / 1e6:>10,.0f} MB{total / compressed:>8.2f}x (target <= 4x)")
+    total = disk_report("the release", data, compressed)
     ok &= total <= 4 * compressed
     if args.check:
         ok &= same_answers(env, data, work / "scratch")
