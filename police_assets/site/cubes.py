@@ -29,7 +29,7 @@ from police_assets.core.config import duckdb_config
 from police_assets.core.months import month_range
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import temp_path
-from police_assets.publish.snapshot import parquet_source, snapshot_dir
+from police_assets.publish.snapshot import parquet_source, read_manifest, snapshot_dir
 
 
 @dataclass
@@ -80,9 +80,7 @@ class Published:
 
     def __init__(self, published_dir: Path, cache: Path | None = None):
         self.snapshot = snapshot_dir(published_dir)
-        if not (self.snapshot / "manifest.json").is_file():
-            raise FileNotFoundError(f"no published marts in {self.snapshot}: materialise publish/marts_snapshot first")
-        manifest = json.loads((self.snapshot / "manifest.json").read_text())
+        manifest = read_manifest(self.snapshot)
         self.parts: dict = manifest.get("parts", {})
         self.cache = Path(cache) if cache else None
         self.used: set[Path] = set()  # the cache files this render read
