@@ -262,6 +262,7 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
         spec = {
             "slug": page.slug,
             "coverage": page.coverage,
+            "lacking": page.lacking,
             "filters": [{k: v for k, v in f.__dict__.items()} for f in page.filters],
             "kpis": [k.spec() for k in page.kpis],
             "views": [{**v.spec(), "vega": v.chart.to_dict()} for v in page.views],

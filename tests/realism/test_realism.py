@@ -218,6 +218,7 @@ def test_dashboards_render_the_real_files(loaded):
             "SELECT sum(crime_count) FROM marts.agg_street_crimes_monthly WHERE NOT is_anti_social_behaviour"
         ).fetchone()
         (searches,) = con.execute("SELECT count(*) FROM marts.fct_stop_and_search").fetchone()
+        (city,) = con.execute("SELECT force_name FROM marts.dim_forces WHERE force_id = 'city-of-london'").fetchone()
         found, link_known = con.execute(
             "SELECT sum(object_found_count), sum(outcome_link_known_count) FROM marts.agg_stop_and_search_monthly"
         ).fetchone()
@@ -250,8 +251,16 @@ def test_dashboards_render_the_real_files(loaded):
             )
             if r[0] == "metropolitan"
         )
+        # 2017-12..2018-12: City of London's street files alone, no outcome files from any force
+        page.goto((loaded.published_dir / "site" / "outcomes.html").as_uri() + "#month_from=2017-12&month_to=2018-12")
+        page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+        awaiting = (page.inner_text("#kpi-kpi_awaiting"), page.get_attribute("#kpi-kpi_awaiting", "data-value"))
+        waits = (page.locator("#chart-waits").is_hidden(), page.inner_text("#empty-waits"))
+        lacking = page.get_attribute("#coverage-note", "data-lacking")
         browser.close()
     assert problems == []
+    assert awaiting == ("not published", "") and waits[0] and waits[1].startswith("Not published")
+    assert lacking == city
     assert int(shown["crime"]["kpi-kpi_crimes"]) == crimes
     assert int(shown["stop-and-search"]["kpi-kpi_searches"]) == searches
     assert float(shown["stop-and-search"]["kpi-kpi_find_rate"]) == pytest.approx(found / link_known)

@@ -206,8 +206,8 @@ def open_page(browser, built):
     storage, *_ = built
     pages, problems = [], []
 
-    def _open(name, hash=""):
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+    def _open(name, hash="", width=1200):
+        page = browser.new_page(viewport={"width": width, "height": 900})
         page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
         page.on("request", lambda r: problems.append(f"request: {r.url}") if not r.url.startswith("file:") else None)
@@ -548,12 +548,30 @@ def test_crimes_of_forces_without_outcome_files_are_never_awaiting(open_page, bu
     unpublished = statuses.get("No outcome data published", 0)
     page = open_page("outcomes")
     _choose(page, "force", city)
-    assert float(_kpi(page, "kpi_awaiting")) == 0  # of the crimes with outcome data, none is "awaiting"
     assert float(_kpi(page, "kpi_unpublished")) == pytest.approx(unpublished / sum(statuses.values()))
     groups = {r[1] for r in _table(page, "mix")}
     assert "Awaiting an outcome" not in groups and "No outcome data published" not in groups
     if unpublished:
         assert _text(page, "#left-out-mix").startswith(f"{unpublished:,} of the selection's")
+    # no outcome files: whether its crimes await an outcome is not published, never 0 %
+    assert _text(page, "#kpi-kpi_awaiting") == "not published" and _kpi(page, "kpi_awaiting") == ""
+    assert "no force of this selection published outcome files" in _text(page, "#kpi-basis-kpi_awaiting")
+    assert page.locator("#chart-waits").is_hidden() and _text(page, "#empty-waits").startswith("Not published")
+    assert all(r[3] == "not published" for r in _table(page, "awaiting"))  # every month a break in the line
+    assert page.locator("#chart-awaiting g.mark-line path").get_attribute("d") in (None, "", "M0,0Z")
+    note = page.locator("#coverage-note")
+    assert note.get_attribute("data-lacking") == city and f"{city} published no outcome files" in note.inner_text()
+    # with a force that publishes them, the share is over that force's crimes alone, and the chart is back
+    tracked, awaiting = _serving(
+        storage,
+        "SELECT count(*) FILTER (WHERE outcome_status IN ('Outcome recorded', 'Awaiting an outcome')), "
+        "count(*) FILTER (WHERE outcome_status = 'Awaiting an outcome') FROM marts.fct_street_crimes "
+        "WHERE NOT is_anti_social_behaviour",
+    )[0]
+    _choose(page, "force", "All")
+    assert float(_kpi(page, "kpi_awaiting")) == pytest.approx(awaiting / tracked)
+    assert page.locator("#chart-waits").is_visible() and page.locator("#empty-waits").is_hidden()
+    assert city in page.locator("#coverage-note").get_attribute("data-lacking").split("|")
 
 
 def test_a_selection_without_files_says_so_instead_of_zero(open_page, built):
@@ -594,17 +612,30 @@ def test_trend_points_over_missing_or_partial_force_months_are_marked(open_page,
     assert "have no file" in _text(page, "#coverage-note")
 
 
-def test_the_town_ranking_and_the_map_say_what_they_leave_out(open_page, built):
+def test_the_town_ranking_and_the_map_say_what_they_leave_out_of_the_headline_s_selection(open_page, built):
     storage, *_ = built
-    total, no_town, no_point = _serving(
-        storage,
-        "SELECT count(*), count(*) FILTER (WHERE NOT is_town_known), count(*) FILTER (WHERE is_location_missing) "
-        "FROM marts.fct_street_crimes WHERE NOT is_anti_social_behaviour",
-    )[0]
+
+    def counts(month=None):
+        return _serving(
+            storage,
+            "SELECT count(*), count(*) FILTER (WHERE NOT is_town_known), count(*) FILTER (WHERE is_location_missing) "
+            "FROM marts.fct_street_crimes WHERE NOT is_anti_social_behaviour AND strftime(crime_month, '%Y-%m') "
+            "LIKE ?",
+            [month or "%"],
+        )[0]
+
+    total, no_town, no_point = counts()
     page = open_page("crime")
     assert page.locator("#left-out-top_towns").get_attribute("data-value") == str(no_town)
     assert _text(page, "#left-out-top_towns").startswith(f"{no_town:,} of the selection's {total:,} records")
     assert page.locator("#left-out-map").get_attribute("data-value") == str(no_point) and no_point > 0
+    # one month chosen: the map still draws every month, but its note counts the headline's records
+    month = _values(page, "month_from")[-1]
+    _choose(page, "month_from", month)
+    total, _, no_point = counts(month)
+    assert _kpi(page, "kpi_crimes") == str(total)
+    assert page.locator("#left-out-map").get_attribute("data-whole") == str(total)
+    assert _text(page, "#left-out-map").startswith(f"{no_point:,} of the selection's {total:,} records")
 
 
 def test_data_page_lists_every_table_and_its_downloads_read_back_as_the_snapshot(open_page, built, tmp_path):
@@ -677,3 +708,72 @@ def test_the_map_names_the_largest_towns_and_a_small_selection_does_not_fill_it(
         "#chart-map g.mark-rect.role-mark path", "ps => ps.map(p => p.getBoundingClientRect().width)"
     )
     assert cells and max(cells) < width / 4, (cells, width)
+
+
+# --- phones, tablets and laptops -------------------------------------------------------------------------
+
+WIDTHS = [390, 768, 1280]  # a phone, a tablet upright, a laptop
+
+# Where each page's layout breaks, if it does: the page scrolling sideways, a chart drawn wider than its box, an
+# element over the middle of a chart, and place names over one another.
+LAYOUT = """() => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth) problems.push(`page ${doc.scrollWidth} px wide in ${doc.clientWidth}`);
+  for (const box of document.querySelectorAll(".chart")) {
+    const svg = box.querySelector("svg");
+    if (box.hidden || !svg) continue;
+    const outer = box.getBoundingClientRect(), drawn = svg.getBoundingClientRect();
+    if (drawn.left < outer.left - 0.5 || drawn.right > outer.right + 0.5) {
+      problems.push(`${box.id}: drawn ${drawn.left}..${drawn.right} in ${outer.left}..${outer.right}`);
+    }
+    svg.scrollIntoView({ block: "center" });
+    const shown = svg.getBoundingClientRect();  // the middle of its part on screen (a tall chart overflows it)
+    const [top, bottom] = [Math.max(shown.top, 0), Math.min(shown.bottom, window.innerHeight)];
+    const hit = document.elementFromPoint(shown.left + shown.width / 2, (top + bottom) / 2);
+    if (!box.contains(hit)) problems.push(`${box.id}: covered by ${hit && (hit.id || hit.className || hit.tagName)}`);
+    const labels = [...box.querySelectorAll("g.mark-text.role-mark text")].map((t) => t.getBoundingClientRect());
+    labels.forEach((a, i) => labels.slice(i + 1).forEach((b) => {
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) problems.push(`${box.id}: labels overlap`);
+    }));
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_the_screen_with_every_chart_inside_its_box_and_uncovered(open_page, width):
+    for name in ["index", *PAGES, "data"]:
+        page = open_page(name, width=width)
+        assert page.evaluate(LAYOUT) == [], (name, width)
+        assert page.locator(".chart svg").count() == page.locator(".chart:not([hidden])").count()
+
+
+def test_the_layout_check_fails_on_a_chart_wider_than_its_box(open_page):
+    page = open_page("crime", width=390)
+    page.evaluate("document.querySelector('#chart-trend svg').setAttribute('width', 2000)")
+    assert any(p.startswith("chart-trend: drawn") for p in page.evaluate(LAYOUT))
+    page.evaluate("document.querySelector('#filters').style.cssText = 'position: fixed; inset: 0'")
+    assert any("covered by" in p for p in page.evaluate(LAYOUT))
+    page.evaluate("(t => t.after(t.cloneNode(true)))(document.querySelector('#chart-map g.mark-text.role-mark text'))")
+    assert "chart-map: labels overlap" in page.evaluate(LAYOUT)
+
+
+def test_charts_refit_when_a_phone_turns_or_a_window_narrows(open_page):
+    page = open_page("stop-and-search", width=1280)
+    assert page.evaluate(LAYOUT) == []
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.wait_for_function("Number(document.body.dataset.refits || 0) > 0")
+    assert page.evaluate(LAYOUT) == []
+    # a pair of charts side by side on a laptop is stacked on the phone
+    boxes = page.eval_on_selector_all(
+        "#chart-by_force g.mark-group.role-scope", "gs => gs.map(g => g.getBoundingClientRect().top)"
+    )
+    assert len(boxes) == 2 and boxes[0] != boxes[1]
+
+
+def test_counts_never_tick_a_fraction_of_one(open_page, built):
+    page = open_page("coverage")  # a handful of missing force-months: the axis runs 0, 1, 2
+    ticks = page.eval_on_selector_all("#chart-gaps_by_force g.role-axis-label text", "ts => ts.map(t => t.textContent)")
+    numbers = [t for t in ticks if t and (t.replace(",", "").isdigit() or "." in t)]
+    assert numbers and all("." not in t for t in numbers) and len(numbers) == len(set(numbers)), ticks

@@ -60,16 +60,29 @@ class View:
     columns: list[tuple[str, str, str]] = field(default_factory=list)  # (field, heading, format)
     ignores: list[str] = field(default_factory=list)  # filters this view cannot apply (said in its caption)
     # What the view leaves out of the selection, said under it: {"text": ..., "where": {dim: label}} (its own
-    # groups of those labels, which it drops), or {"text": ..., "cube": c}: all records of the selection in cube
-    # c less the view's own total (the map: records less those with a point). Sums measures[0].
+    # groups of those labels, which it drops; sums measures[0]), or {"text": ..., "cube": c, "measure": m}: of
+    # the selection's records in cube c (its first measure), those counted by m, under every filter of the page
+    # (the map: records without a point, in the months of the headline even though the map shows all months).
     left_out: dict | None = None
-    # Headline ratios: what the denominator is, "{den}" replaced by its count ("of the {den} searches ...").
+    # Headline ratios: what the denominator is, "{den}" replaced by its count ("of the {den} searches ..."),
+    # and why it reads "not published" where the selection has records but the denominator is 0.
     basis: str | None = None
+    unknown_basis: str | None = None
+    # A chart that has nothing to show where no record of the selection is counted by a measure: {"cube": c,
+    # "measure": m, "text": ...}. Then the text replaces the chart (outcome waits where no force publishes
+    # outcome files).
+    needs: dict | None = None
     coverage: bool = False  # a trend: mark months with missing or partial force-months (the page's coverage)
     # Companion data sets for layers of the chart, by name: each a small view of its own (cube, group,
     # measures, ratios, sort, limit), e.g. the map's place names; the chart's layer reads alt.Data(name=...).
     extra: dict[str, dict] = field(default_factory=dict)
-    frame: bool = False  # a map: the browser adds data set "frame", the cells' extent padded to a minimum span
+    # A map: its cells' size in degrees. The browser adds data set "frame", the cells' extent (edges included)
+    # padded to a minimum span.
+    frame: float | None = None
+    # A companion data set whose text labels must not overlap: the browser drops, smallest first, the rows
+    # (named by field ``declutter_by``) whose label would overlap another or run off the chart.
+    declutter: str | None = None
+    declutter_by: str | None = None
 
     def __post_init__(self) -> None:
         if self.left_out and "where" in self.left_out and not set(self.left_out["where"]) <= set(self.group):
@@ -93,6 +106,9 @@ class Page:
     views: list[View]
     notes: list[str] = field(default_factory=list)
     coverage: str | None = None  # name of the page's coverage cube (month x force x status)
+    # Forces the coverage note names as publishing none of something: {"cube": c, "measure": m, "text": ...},
+    # the forces of the selection with records in cube c (its first measure) of which m counts none.
+    lacking: dict | None = None
 
 
 def force_names(con: Published) -> dict[str, dict[str, str]]:

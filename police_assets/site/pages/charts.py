@@ -30,12 +30,25 @@ def month_x() -> alt.X:
     return alt.X("month:T", timeUnit="utcyearmonth", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-40))
 
 
+def axis(fmt: str) -> alt.Axis:
+    """A quantitative axis: ``fmt`` for shares, else a count of whole things, which never ticks 0.5 of one.
+    Vega's ``tickMinStep`` alone still ticks 0, 0.5, 1, 1.5, 2 over a domain of 0..2 (labelled "0 1 1 2 2"), so
+    a tick between two whole numbers is hidden: no label, no tick, no grid line."""
+    if fmt:
+        return alt.Axis(format=fmt)
+    between = "datum.value % 1 !== 0"
+    hidden = {"condition": {"test": between, "value": 0}, "value": 1}
+    return alt.Axis(
+        format=",d", tickMinStep=1, labelExpr=f"{between} ? '' : datum.label", tickOpacity=hidden, gridOpacity=hidden
+    )
+
+
 def trend(measure: str, label: str, color: str = BLUE, fmt: str = "", width: int = WIDTH) -> alt.LayerChart:
     """A line per month that breaks at months without a value (no records, or a rate nobody recorded); a month
     the browser flags ``incomplete`` (a force-month of the selection missing or partial) gets a vermilion
     triangle instead of a dot, with the forces in the tooltip. One layer more than a plain line: every layer
     costs Vega start-up time on every page load."""
-    y = alt.Y(f"{measure}:Q", title=label, axis=alt.Axis(format=fmt) if fmt else alt.Axis())
+    y = alt.Y(f"{measure}:Q", title=label, axis=axis(fmt))
     value = alt.Tooltip(f"{measure}:Q", title=label, format=fmt or ",")
     flagged = "datum.incomplete"
     base = alt.Chart().encode(x=month_x())
@@ -59,18 +72,15 @@ def bars(
     measure: str,
     label: str,
     fmt: str = "",
-    whole: bool = False,
     width: int = WIDTH - 200,
 ) -> alt.Chart:
-    """Horizontal bars, largest first. ``whole``: the measure counts whole things (force-months), so the axis
-    ticks only whole numbers (no 0.5 of a month)."""
-    axis = alt.Axis(format="d", tickMinStep=1) if whole else alt.Axis(format=fmt) if fmt else alt.Axis()
+    """Horizontal bars, largest first."""
     return (
         alt.Chart()
         .mark_bar(color=BLUE)
         .encode(
             y=alt.Y(f"{category}:N", sort="-x", title=cat_label, axis=alt.Axis(labelLimit=260)),
-            x=alt.X(f"{measure}:Q", title=label, axis=axis),
+            x=alt.X(f"{measure}:Q", title=label, axis=axis(fmt)),
             tooltip=[
                 alt.Tooltip(f"{category}:N", title=cat_label),
                 alt.Tooltip(f"{measure}:Q", title=label, format=fmt or ","),
@@ -200,7 +210,7 @@ def heatmap(status_labels: list[str], status_colors: list[str]) -> alt.Chart:
         alt.Chart()
         .mark_rect()
         .encode(
-            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-60)),
+            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-60, labelOverlap="parity")),
             y=alt.Y("force:N", title="Force", axis=alt.Axis(labelLimit=220)),
             color=alt.Color(
                 "status:N", title="File for the month", scale=alt.Scale(domain=status_labels, range=status_colors)

@@ -96,7 +96,7 @@ def build(con: Published, unknown: str) -> Page:
                 measures=["gaps"],
                 sort=("gaps", True),
                 positive="gaps",
-                chart=charts.bars("force", "Force", "gaps", "Force-months missing", whole=True),
+                chart=charts.bars("force", "Force", "gaps", "Force-months missing"),
                 columns=[("force", "Force", "text"), ("gaps", "Force-months missing", "int")],
             ),
         ],

@@ -24,10 +24,11 @@ def build(con: Published, unknown: str) -> Page:
     crimes = cube_from_query(
         con,
         "crimes",
-        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, town_name, {SERIES}, crime_type_name, sum(crime_count)
+        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, town_name, {SERIES}, crime_type_name, sum(crime_count),
+                   sum(location_missing_count)
             FROM agg_street_crimes_monthly GROUP BY ALL""",
         ["month", "force", "town", "series", "type"],
-        ["n"],
+        ["n", "no_point"],
         orders={"series": [CRIME, ASB]},
         relabel=names,
         unknown=unknown,
@@ -147,8 +148,12 @@ def build(con: Published, unknown: str) -> Page:
                 f"Records per {grid}° grid cell over all published months for the chosen series, force, town and type.",
                 group=["cell"],
                 sort=("n", True),
-                # the records of the selection (crimes cube) less those on the map (this view's own rows)
-                left_out={"cube": "crimes", "text": "have no coordinates and are not on the map"},
+                # counted in the crimes cube, which has months: the note follows the headline's filters
+                left_out={
+                    "cube": "crimes",
+                    "measure": "no_point",
+                    "text": "have no coordinates, so no map could show them",
+                },
                 chart=charts.density_map(places="places"),
                 extra={
                     "places": {
@@ -160,7 +165,9 @@ def build(con: Published, unknown: str) -> Page:
                         "limit": MAP_PLACE_NAMES,
                     }
                 },
-                frame=True,
+                frame=grid,
+                declutter="places",
+                declutter_by="town",
                 columns=[("cell", "Cell (longitude latitude)", "text"), ("n", "Records", "int")],
                 ignores=["month_from", "month_to"],
             ),

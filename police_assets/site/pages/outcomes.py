@@ -50,10 +50,13 @@ def build(con: Published, unknown: str) -> Page:
         f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name, outcome_group,
                    sum(crime_count), sum(no_suspect_identified_count),
                    sum(crime_count) FILTER (WHERE outcome_status = '{AWAITING}'),
-                   sum(crime_count) FILTER (WHERE outcome_status = '{NOT_PUBLISHED}')
+                   sum(crime_count) FILTER (WHERE outcome_status = '{NOT_PUBLISHED}'),
+                   sum(crime_count) FILTER (WHERE outcome_status IN ('{RECORDED}', '{AWAITING}'))
             FROM agg_outcomes_by_crime_type GROUP BY ALL""",
         ["month", "force", "type", "group"],
-        ["n", "no_suspect", "awaiting", "unpublished"],
+        # tracked: the crimes whose force published outcome files for their month or later, the only ones that
+        # can be awaiting one (a crime known from the street file alone never is)
+        ["n", "no_suspect", "awaiting", "unpublished", "tracked"],
         orders={"group": [*group_order, AWAITING, NOT_PUBLISHED]},
         relabel=names,
         derived={"known": ("n", "unpublished")},  # crimes with outcome data
@@ -82,6 +85,8 @@ def build(con: Published, unknown: str) -> Page:
         unknown=unknown,
     )
     known = "crimes with outcome data published"
+    tracked = "crimes whose force publishes outcome files"
+    no_files = "no force of this selection published outcome files for its months"
     visible_waits = [w for w in WAIT_ORDER if w != NOT_PUBLISHED]
     return Page(
         slug="outcomes",
@@ -96,6 +101,12 @@ def build(con: Published, unknown: str) -> Page:
         ),
         cubes=[outcomes, waits, coverage_cube(con, "street", names, unknown)],
         coverage="coverage",
+        lacking={
+            "cube": "outcomes",
+            "measure": "tracked",
+            "text": "published no outcome files for these months: whether their crimes still await an outcome is "
+            "not published",
+        },
         filters=[Filter("force", "force", "Force"), Filter("type", "type", "Crime type"), *month_filters()],
         kpis=[
             View("kpi_crimes", "outcomes", "crimes (excluding ASB)", "Crimes in the selection."),
@@ -111,9 +122,10 @@ def build(con: Published, unknown: str) -> Page:
                 "kpi_awaiting",
                 "outcomes",
                 "still awaiting an outcome",
-                f"Share of the selection's {known} with no outcome yet.",
-                ("awaiting", "known"),
-                "of the {den} " + known,
+                f"Share of the selection's {tracked} with no outcome yet.",
+                ("awaiting", "tracked"),
+                "of the {den} " + tracked,
+                unknown_basis=no_files,
             ),
             share(
                 "kpi_unpublished",
@@ -145,6 +157,11 @@ def build(con: Published, unknown: str) -> Page:
                 "from a street file has no date.",
                 group=["wait"],
                 left_out={"where": {"wait": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
+                needs={
+                    "cube": "outcomes",
+                    "measure": "tracked",
+                    "text": f"Not published: {no_files}, so when their crimes got an outcome is not known.",
+                },
                 chart=(
                     alt.Chart()
                     .mark_bar(color=charts.BLUE)
@@ -164,16 +181,17 @@ def build(con: Published, unknown: str) -> Page:
                 "awaiting",
                 "outcomes",
                 "Share still awaiting an outcome, by crime month",
-                f"Of each month's {known}, the share with no outcome yet." + GAP_NOTE,
+                f"Of each month's {tracked}, the share with no outcome yet; a month where no force of the "
+                "selection published outcome files has no value (a break in the line)." + GAP_NOTE,
                 group=["month"],
                 gaps=True,
                 coverage=True,
-                measures=["known", "awaiting"],
-                ratios={"awaiting_share": ("awaiting", "known")},
+                measures=["tracked", "awaiting"],
+                ratios={"awaiting_share": ("awaiting", "tracked")},
                 chart=charts.trend("awaiting_share", "Share awaiting", charts.VERMILION, fmt="%"),
                 columns=[
                     ("month", "Crime month", "text"),
-                    ("known", "Crimes with outcome data", "int"),
+                    ("tracked", "Crimes whose force publishes outcome files", "int"),
                     ("awaiting", "Awaiting an outcome", "int"),
                     ("awaiting_share", "Share awaiting", "pct"),
                     ("coverage_note", "Coverage", "note"),

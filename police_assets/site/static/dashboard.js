@@ -198,8 +198,9 @@ function compute(view, state, coverage = null) {
 }
 
 // A view's companion data sets, drawn in layers of its chart: each `extra` is a small view of its own (the map's
-// place names: the largest towns of the selection), and `frame` spans the view's cells by at least
-// FRAME_MIN_DEGREES, so a selection of one or two cells shows them in their surroundings, not filling the map.
+// place names: the largest towns of the selection), and `frame` spans the view's cells, edges included (`frame`
+// is a cell's size: the map fits its points, which are the cells' corners), by at least FRAME_MIN_DEGREES, so a
+// selection of one or two cells shows them in their surroundings, not filling the map.
 const FRAME_MIN_DEGREES = 0.6;
 
 function companions(view, state, rows) {
@@ -213,7 +214,7 @@ function companions(view, state, rows) {
     if (points.length) {
       const span = (i) => [Math.min(...points.map((p) => p[i])), Math.max(...points.map((p) => p[i]))];
       const [[w, e], [s, n]] = [span(0), span(1)];
-      const half = (lo, hi) => Math.max(hi - lo, FRAME_MIN_DEGREES) / 2;
+      const half = (lo, hi) => Math.max(hi - lo + view.frame, FRAME_MIN_DEGREES) / 2;
       const [cx, cy, hx, hy] = [(w + e) / 2, (s + n) / 2, half(w, e), half(s, n)];
       data.frame = [{ lon: cx - hx, lat: cy - hy }, { lon: cx + hx, lat: cy + hy }];
     }
@@ -261,7 +262,7 @@ function fillKpis(state, coverage) {
       const den = row[kpi.ratios[ratio][1]];
       value = row[ratio] ?? "";
       if (row[ratio] !== null) { text = fmt(row[ratio], "pct"); note = (kpi.basis || "").replace("{den}", fmt(den, "int")); }
-      else if (row._rows) { text = "not published"; note = "the forces of this selection did not record it"; }
+      else if (row._rows) { text = "not published"; note = kpi.unknown_basis || "the forces of this selection did not record it"; }
       else { text = "no data"; note = nothing ? NO_FILE : "no records in this selection"; }
     } else {
       value = row[kpi.measures[0]];
@@ -274,10 +275,23 @@ function fillKpis(state, coverage) {
   }
 }
 
-// What the page's selection lacks, above the charts: force-months with no file, or only part of one.
-function fillCoverage(coverage) {
+// What the page's selection lacks, above the charts: force-months with no file, or only part of one, and the
+// forces that publish none of what the page counts on (PAGE.lacking: outcome files on the outcomes page).
+function fillCoverage(coverage, state) {
   const el = document.getElementById("coverage-note");
   if (!el || !coverage) return;
+  writeCoverage(el, coverage);
+  if (!PAGE.lacking) return;
+  const { cube, measure, text } = PAGE.lacking;
+  const lacking = counted(cube, measure, state, ["force"]).filter((r) => r.whole > 0 && r.part === 0).map((r) => r.force);
+  el.dataset.lacking = lacking.join("|");
+  if (lacking.length) {
+    el.textContent += ` ${names(lacking)} ${text}.`;
+    el.classList.add("incomplete");
+  }
+}
+
+function writeCoverage(el, coverage) {
   const { expected, missing, partial } = coverage;
   el.dataset.missing = String(missing.length);
   el.dataset.partial = String(partial.length);
@@ -293,33 +307,45 @@ function fillCoverage(coverage) {
     "The numbers below count only what was published: a gap is not a fall. See Coverage.";
 }
 
-// Under a view: how much of the selection it leaves out (no LSOA, no coordinates, no outcome data): counted
-// by the view's own pass (rows.leftOut), or as every record of the selection in another cube less the view's
-// own total (the map: the records less those with a point).
+// Under a view: how much of the selection it leaves out (no LSOA, no coordinates, no outcome data): counted by
+// the view's own pass (rows.leftOut), or read from another cube's measure of the records left out (the map:
+// records without a point, in the crimes cube) under the page's filters, months included, as the headline is.
 function fillLeftOut(view, state, rows) {
   const spec = view.left_out;
   if (!spec) return;
   let n, k;
   if (rows.leftOut) ({ whole: n, part: k } = rows.leftOut);
   else {
-    const measure = CUBES[spec.cube].measures[0], shown = view.measures[0];
-    const base = { cube: spec.cube, group: [], ratios: {}, ignores: view.ignores || [], where: view.where };
-    n = compute({ ...base, measures: [measure] }, state)[0][measure];
-    k = n - rows.reduce((sum, r) => sum + (r[shown] || 0), 0);
+    const whole = CUBES[spec.cube].measures[0];
+    const [row] = compute({ cube: spec.cube, group: [], ratios: {}, where: view.where, measures: [whole, spec.measure] }, state);
+    [n, k] = [row[whole], row[spec.measure]];
   }
   const el = document.getElementById("left-out-" + view.id);
   el.dataset.value = String(k);
+  el.dataset.whole = String(n);
   el.textContent = n ? `${fmt(k, "int")} of the selection's ${fmt(n, "int")} records (${fmt(k / n, "pct")}) ${spec.text}.` : "";
 }
 
-function fillTable(view, rows, coverage) {
+// The selection's records in `cube` (its first measure) and those counted by `measure`, per `by` group or as
+// one row, under every filter of the page but those the view ignores.
+function counted(cube, measure, state, by = [], ignores = []) {
+  const whole = CUBES[cube].measures[0];
+  return compute({ cube, group: by, measures: [whole, measure], ratios: {}, where: {}, ignores }, state)
+    .map((row) => ({ ...row, whole: row[whole], part: row[measure] }));
+}
+
+function fillTable(view, rows, coverage, state) {
   renderTable(view, rows);
   // rows that are all gaps (null) draw an empty frame with a 0 tick: say there is nothing instead
   const empty = !rows.some((r) => view.measures.some((m) => r[m] !== null && r[m] !== undefined));
   const note = document.getElementById("empty-" + view.id);
-  note.hidden = !empty;
-  note.textContent = empty && nothingPublished(coverage) ? `No records for this selection: ${NO_FILE}.` : "No records for this selection.";
-  document.getElementById("chart-" + view.id).hidden = empty;
+  // a chart of something the selection's forces never published: say so in its place, not an empty chart
+  const needs = view.needs && counted(view.needs.cube, view.needs.measure, state, [], view.ignores || [])[0];
+  const unpublished = Boolean(needs && needs.whole > 0 && needs.part === 0);
+  note.hidden = !empty && !unpublished;
+  if (unpublished) note.textContent = view.needs.text;
+  else note.textContent = empty && nothingPublished(coverage) ? `No records for this selection: ${NO_FILE}.` : "No records for this selection.";
+  document.getElementById("chart-" + view.id).hidden = empty || unpublished;
 }
 
 // After a filter change: recompute every KPI and view, refill the tables, hand the charts their new rows.
@@ -327,18 +353,21 @@ async function update() {
   const started = performance.now();
   const state = filterState();
   const coverage = coverageOf(state);
-  fillCoverage(coverage);
+  fillCoverage(coverage, state);
   fillKpis(state, coverage);
   const pending = [];
   for (const view of PAGE.views) {
     const rows = compute(view, state, coverage);
-    fillTable(view, rows, coverage);
+    fillTable(view, rows, coverage, state);
     fillLeftOut(view, state, rows);
-    const vega = VIEWS[view.id].data(view.id, rows);
-    for (const [name, data] of Object.entries(companions(view, state, rows))) vega.data(name, data);
+    const datasets = { [view.id]: rows, ...companions(view, state, rows) };
+    DRAWN[view.id].datasets = datasets;
+    const vega = VIEWS[view.id];
+    for (const [name, data] of Object.entries(datasets)) vega.data(name, data);
     pending.push(vega.runAsync());
   }
   await Promise.all(pending);
+  for (const view of PAGE.views) await declutter(view);
   // Timings for bench/site.py: how long this update took, and (in main) when the page was first complete.
   document.body.dataset.updateMs = String(Math.round(performance.now() - started));
   document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
@@ -445,14 +474,131 @@ function limitMonths() {
 
 // A selection whose values are all unknown (a force that never records a field: "not published") leaves a
 // scale with nothing to span, and Vega warns "Infinite extent". That is the honest state, not a fault: drop
-// that one warning, pass every other on.
-function quietExtents(base) {
-  const logger = Object.create(base);
-  logger.warn = function (...args) {
-    if (!args.join(" ").includes("Infinite extent")) base.warn(...args);
-    return this;
+// that one warning, pass every other on. Vega's logger looks console.warn up on every message, so this covers a
+// chart's first drawing too (vega-embed takes no logger of ours).
+const consoleWarn = console.warn.bind(console);
+console.warn = (...args) => {
+  if (!args.join(" ").includes("Infinite extent")) consoleWarn(...args);
+};
+
+// Charts fit their column, whatever the screen: the specs' widths are a laptop's. A pair of charts side by side
+// stacks on a narrow screen, axis labels are cut shorter, and every plot narrows until the drawing fits. The
+// fit is measured (draw, compare, narrow, redraw) because Vega-Lite's own "container" width does not reach
+// the charts of a pair, and what the axes and legends take depends on the data. A map keeps its proportions.
+const FIT_TRIES = 3;
+const MIN_PLOT = 60;  // px: a plot never narrower, even if it then scrolls inside its box
+const MIN_MAP_HEIGHT = 280;
+const DRAWN = {};  // view id -> { room, datasets } of its last drawing
+
+// The leaves of a spec whose width can change: the spec itself, or the charts of its pair.
+const leaves = (spec) => spec.hconcat || spec.vconcat || [spec];
+
+function fitted(spec, room) {
+  // resize: the drawing's size follows its content on every update (place names dropped, a longer label)
+  const out = { ...structuredClone(spec), autosize: { type: "pad", resize: true } };
+  const pair = out.hconcat;
+  if (pair && pair.reduce((sum, c) => sum + c.width, 0) + 120 * pair.length > room) {
+    out.vconcat = pair;
+    delete out.hconcat;
+  }
+  // axis labels (force names, crime types) take at most a third of a narrow screen; a chart's title is cut
+  // into lines that fit (about 7 px a character)
+  const limit = Math.max(90, Math.round(room / 3));
+  const cap = (node) => {
+    if (!node || typeof node !== "object") return;
+    if (typeof node.labelLimit === "number") node.labelLimit = Math.min(node.labelLimit, limit);
+    if (typeof node.title === "string" && (node.hconcat || node.vconcat || node.layer || node.mark)) node.title = lines(node.title, Math.floor(room / 7));
+    Object.values(node).forEach(cap);
   };
-  return logger;
+  cap(out);
+  // On a phone a legend goes under its chart, one entry a line (beside it, it takes the width a phone does not
+  // have), and a title starts at the chart's left edge, so its lines fit the screen, not the narrower plot.
+  if (room < 600) {
+    const config = out.config || {};
+    out.config = {
+      ...config,
+      legend: { ...config.legend, orient: "bottom", columns: 1 },
+      title: { ...config.title, anchor: "start", frame: "bounds" },
+    };
+  }
+  return out;
+}
+
+function lines(text, most) {
+  const out = [];
+  for (const word of text.split(" ")) {
+    if (out.length && (out[out.length - 1] + " " + word).length <= most) out[out.length - 1] += " " + word;
+    else out.push(word);
+  }
+  return out.length === 1 ? out[0] : out;
+}
+
+function narrowed(spec, excess) {
+  const out = structuredClone(spec);
+  const across = out.hconcat ? out.hconcat.length : 1;
+  for (const leaf of leaves(out)) {
+    const width = Math.max(MIN_PLOT, leaf.width - Math.ceil(excess / across) - 2);
+    if (leaf.projection) leaf.height = Math.max(MIN_MAP_HEIGHT, Math.round(leaf.height * width / leaf.width));
+    leaf.width = width;
+  }
+  return out;
+}
+
+async function draw(view, datasets) {
+  const box = document.getElementById("chart-" + view.id);
+  const room = box.parentElement.clientWidth;  // the section's: a chart hidden for now has no width of its own
+  let spec = fitted(view.vega, room);
+  for (let tries = 0; ; tries++) {
+    if (VIEWS[view.id]) VIEWS[view.id].finalize();
+    const embedded = await vegaEmbed(box, { ...spec, datasets }, { renderer: "svg", actions: false });
+    VIEWS[view.id] = embedded.view;
+    DRAWN[view.id] = { room, datasets };
+    await declutter(view);
+    const excess = Math.ceil(box.querySelector("svg").getBoundingClientRect().width) - room;
+    if (excess <= 0 || tries === FIT_TRIES) break;
+    spec = narrowed(spec, excess + 2);
+  }
+  box.dataset.fitted = String(room);
+}
+
+// The text marks of a drawn chart that label its data (not axis or legend text), with their bounds.
+function labelItems(mark, out = []) {
+  if (mark.marktype === "group") for (const group of mark.items) for (const child of group.items || []) labelItems(child, out);
+  else if (mark.marktype === "text" && mark.role === "mark") out.push(...mark.items);
+  return out;
+}
+
+// Place names never overlap one another or run off the map: placed largest first, a name that would is left
+// out with its dot. Vega-Lite has no label placement of its own; the drawn bounds say where each name fell.
+async function declutter(view) {
+  const name = view.declutter;
+  if (!name) return;
+  const vega = VIEWS[view.id], rows = DRAWN[view.id].datasets[name];
+  vega.data(name, rows);
+  await vega.runAsync();
+  const placed = [], kept = new Set();
+  for (const item of labelItems(vega.scenegraph().root)) {
+    const label = item.datum && item.datum[view.declutter_by];
+    if (label === undefined) continue;
+    const b = item.bounds, group = item.mark.group;
+    const inside = b.x1 >= 0 && b.y1 >= 0 && b.x2 <= group.width && b.y2 <= group.height;
+    if (inside && !placed.some((p) => b.x1 < p.x2 + 2 && p.x1 < b.x2 + 2 && b.y1 < p.y2 + 1 && p.y1 < b.y2 + 1)) {
+      placed.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
+      kept.add(label);
+    }
+  }
+  if (kept.size === rows.length) return;
+  vega.data(name, rows.filter((row) => kept.has(row[view.declutter_by])));
+  await vega.runAsync();
+}
+
+// A turned phone or a resized window: redraw the charts whose column changed width, with the rows they show.
+async function refit() {
+  for (const view of PAGE.views) {
+    const last = DRAWN[view.id];
+    if (last && document.getElementById("chart-" + view.id).parentElement.clientWidth !== last.room) await draw(view, last.datasets);
+  }
+  document.body.dataset.refits = String(Number(document.body.dataset.refits || 0) + 1);
 }
 
 async function main() {
@@ -462,18 +608,21 @@ async function main() {
   history.replaceState(null, "", shownAddress());  // the address says what is shown (a refused value dropped)
   const state = filterState();
   const coverage = coverageOf(state);
-  fillCoverage(coverage);
+  fillCoverage(coverage, state);
   fillKpis(state, coverage);
   // First draw with each view's rows already in the spec (top-level `datasets`): no chart is drawn empty
   // and nothing is computed twice.
   for (const view of PAGE.views) {
     const rows = compute(view, state, coverage);
-    fillTable(view, rows, coverage);
+    fillTable(view, rows, coverage, state);
     fillLeftOut(view, state, rows);
-    const spec = { ...view.vega, datasets: { [view.id]: rows, ...companions(view, state, rows) } };
-    const embedded = await vegaEmbed("#chart-" + view.id, spec, { renderer: "svg", actions: false });
-    VIEWS[view.id] = embedded.view.logger(quietExtents(embedded.view.logger()));
+    await draw(view, { [view.id]: rows, ...companions(view, state, rows) });
   }
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(refit, 150);
+  });
   const form = document.getElementById("filters");
   const changed = async () => {
     narrowOptions();
