@@ -7,7 +7,16 @@ STAMP  := $(VENV)/.installed-stamp
 MANIFEST := dbt/target/manifest.json
 DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null) dbt/dbt_project.yml dbt/profiles.yml
 
+# make demo keeps its generated data and its own Dagster instance in demo/, apart from the real-data defaults
+# (data/ and dagster_home/), so nothing real and nothing made up ever share a folder or a run history. DEMO=1
+# points the other targets at the demo's: make dev DEMO=1, make serve DEMO=1, make site DEMO=1, make docs DEMO=1.
+DEMO_DIR := $(CURDIR)/demo
+ifdef DEMO
+export POLICE_DATA_DIR := $(DEMO_DIR)
+export DAGSTER_HOME := $(DEMO_DIR)/dagster_home
+else
 export DAGSTER_HOME := $(CURDIR)/dagster_home
+endif
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: setup install test test-reliability test-deploy lint demo demo-release dev docs bench clean browser postgres site serve relink load-postgres venv-exists
@@ -108,13 +117,14 @@ serve:
 	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory $(SITE_DIR)
 
 demo: setup
-	$(BIN)/python -m police_dev.demo
+	POLICE_DATA_DIR=$(DEMO_DIR) DAGSTER_HOME=$(DEMO_DIR)/dagster_home $(BIN)/python -m police_dev.demo
 
 # After `make demo`, the next release of the demo's fake data.police.uk (a new month, a revised one).
 demo-release: setup
-	$(BIN)/python -m police_dev.demo next
+	POLICE_DATA_DIR=$(DEMO_DIR) DAGSTER_HOME=$(DEMO_DIR)/dagster_home $(BIN)/python -m police_dev.demo next
 
-# The Dagster UI; on the demo's data it serves the demo's fake data.police.uk alongside (tools/police_dev/dev.py).
+# The Dagster UI; on the demo's data (DEMO=1) it serves the demo's fake data.police.uk alongside
+# (tools/police_dev/dev.py).
 dev: setup
 	$(BIN)/python -m police_dev.dev
 
@@ -136,5 +146,7 @@ bench: setup
 	$(BIN)/python bench/dbt_incremental.py
 	$(BIN)/python bench/site.py
 
+# The demo's folder and dbt's build output. Never data/: a real data folder may be the only copy left of months
+# data.police.uk no longer serves; remove it by hand if you mean to.
 clean:
-	rm -rf data dbt/target dbt/logs
+	rm -rf demo dbt/target dbt/logs

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,8 +23,9 @@ from police_assets.core import config, runs
 
 log = logging.getLogger(__name__)
 
-# A data folder filled from generated data (make demo) holds this file; the published manifest and every
-# dashboard page then say the numbers are generated, whatever is loaded into the folder later.
+# A data folder filled from generated data holds this file (written by its first fetch from a source that says
+# its data is generated, police_assets.raw.provenance); the published manifest, every dashboard page and every
+# download then say the numbers are generated. A source folder of generated archives holds it too.
 SAMPLE_MARKER = "GENERATED-SAMPLE-DATA.json"
 
 # Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
@@ -149,6 +151,16 @@ class PoliceStorage(ConfigurableResource):
     def sample_note(self) -> dict | None:
         """What generated the data in this folder (``{"generated_by": ..., ...}``), or None for real data."""
         return json.loads(self.sample_marker.read_text()) if self.sample_marker.is_file() else None
+
+    def mark_generated(self, generated_by: str, source: str) -> None:
+        """Mark this folder as holding generated sample data: every page and published file then says so."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        note = {
+            "generated_by": generated_by,
+            "source": source,
+            "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self.sample_marker.write_text(json.dumps(note, indent=1))
 
     @property
     def warehouse(self) -> Path:

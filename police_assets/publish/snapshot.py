@@ -102,6 +102,22 @@ def _carry_over(previous: Path | None, previous_part: dict, month: str, version:
     return part["rows"]
 
 
+# The key of the Parquet key-value metadata that marks a published file of generated sample data: the mark
+# travels with the file once it is downloaded, where no page banner can follow it.
+GENERATED_KEY = "generated_sample_data"
+
+
+def generated_note(generated: dict) -> str:
+    """The one line that marks generated data wherever it goes (a Parquet file's metadata, a CSV's first line)."""
+    return f"Generated sample data, not real police figures: made up by {generated['generated_by']}"
+
+
+def _copy_options(generated: dict | None) -> str:
+    if not generated:
+        return PARQUET_COPY_OPTIONS
+    return f"{PARQUET_COPY_OPTIONS}, KV_METADATA {{{GENERATED_KEY}: {sql_literal(generated_note(generated))}}}"
+
+
 def _columns(warehouse: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     """The published columns of a table, (name, type): every column but the warehouse's own bookkeeping."""
     described = warehouse.execute(f"DESCRIBE {MARTS_SCHEMA}.{table}").fetchall()
@@ -139,13 +155,14 @@ def _build(
     rows: dict[str, int] = {}
     parts: dict[str, dict] = {}
     views = _views(warehouse) if split else ""
+    options = _copy_options(generated)
     for table in tables:
         columns = _columns(warehouse, table)
         names = ", ".join(f'"{name}"' for name, _ in columns)
         select = f"SELECT {names} FROM {MARTS_SCHEMA}.{table}"
         if table not in split:
             target = sql_literal(parquet_dir / f"{table}.parquet")
-            rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({PARQUET_COPY_OPTIONS})").fetchone()[0]
+            rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({options})").fetchone()[0]
             continue
         column, versions = split[table]
         (parquet_dir / table).mkdir()
@@ -160,7 +177,7 @@ def _build(
             if count is None:
                 copy = (
                     f"COPY ({select} WHERE {column} = DATE '{month}-01') TO {sql_literal(parquet_dir / file)} "
-                    f"({PARQUET_COPY_OPTIONS})"
+                    f"({options})"
                 )
                 count = warehouse.execute(copy).fetchone()[0]
                 written += 1

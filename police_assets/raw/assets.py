@@ -9,6 +9,7 @@ from police_assets.core.metadata import OWNERS, code_version, markdown_table, pe
 from police_assets.core.months import months_between
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
+from police_assets.raw.provenance import ProvenanceError, check_source
 from police_assets.raw.zone import clean_stale, fetch_month
 from police_assets.source import client, remote_zip
 from police_assets.source.client import SourceError
@@ -40,6 +41,10 @@ def archive_month(context: AssetExecutionContext, storage: PoliceStorage, police
     session = police.session()
     api = police.api(session)
     street_dates = {d.month: d for d in api.crimes_street_dates()}
+    try:  # before anything is fetched: generated and real data never share a folder
+        check_source(storage, police.base_url, api.generated_by)
+    except ProvenanceError as exc:
+        raise Failure(str(exc)) from exc
     if not street_dates:
         raise Failure("data.police.uk's crimes-street-dates listed no months")
     latest = max(street_dates)

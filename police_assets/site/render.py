@@ -30,7 +30,7 @@ from markupsafe import Markup
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import build_name, link_or_copy, swap_to_build, sweep, temp_path
-from police_assets.publish.snapshot import read_manifest, snapshot_dir
+from police_assets.publish.snapshot import generated_note, read_manifest, snapshot_dir
 from police_assets.site.cubes import open_published
 from police_assets.site.pages import PAGE_BUILDERS, Page
 
@@ -45,6 +45,7 @@ BLURBS = {
 # Tables up to this many rows are also offered as CSV (a spreadsheet opens about a million rows); larger ones
 # as Parquet only, which the site links to the snapshot's own files rather than copying.
 CSV_MAX_ROWS = 200_000
+GENERATED_PREFIX = "generated-sample-data-"  # the file names of generated data's downloads
 
 
 @dataclass
@@ -122,6 +123,11 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
     parts = manifest.get("parts", {})
     folder.mkdir(parents=True, exist_ok=True)
     sweep(folder)
+    # Generated data says so in every download, which leaves the page's banner behind: in its name, in the
+    # Parquet file's metadata (written by the publish) and on a CSV's first line (a comment DuckDB and
+    # pandas' comment="#" skip, and a spreadsheet shows).
+    generated = manifest.get("generated")
+    prefix = GENERATED_PREFIX if generated else ""
     tables = []
     with duckdb.connect(config=duckdb_config()) as con:
         for name, doc in sorted(manifest.get("catalogue", {}).items()):
@@ -129,25 +135,38 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
             entry = {"name": name, "rows": rows, "description": doc["description"], "columns": doc["columns"]}
             if name in parts:
                 by_month = []
+                (folder / name).mkdir(exist_ok=True)
                 for month, part in sorted(parts[name]["months"].items()):
-                    link_or_copy(marts / part["file"], folder / part["file"])
-                    size = (folder / part["file"]).stat().st_size
+                    # the table in the file's own name: what a browser saves (from file:// it ignores `download`)
+                    file = f"{name}/{prefix}{name}-{month}.parquet"
+                    link_or_copy(marts / part["file"], folder / file)
+                    size = (folder / file).stat().st_size
                     by_month.append(
-                        {"month": month, "rows": part["rows"], "href": f"data/{part['file']}", "size": _size(size)}
+                        {
+                            "month": month,
+                            "rows": part["rows"],
+                            "href": f"data/{file}",
+                            "size": _size(size),
+                        }
                     )
                 years = sorted({m["month"][:4] for m in by_month}, reverse=True)
                 entry["by_month"] = [(y, [m for m in by_month if m["month"][:4] == y]) for y in years]
                 entry["column"] = parts[name]["column"]
                 tables.append(entry)
                 continue
-            source, parquet = marts / f"{name}.parquet", folder / f"{name}.parquet"
+            source, parquet = marts / f"{name}.parquet", folder / f"{prefix}{name}.parquet"
             link_or_copy(source, parquet)
-            csv = folder / f"{name}.csv"
+            csv = folder / f"{prefix}{name}.csv"
             if rows <= CSV_MAX_ROWS:
-                tmp = temp_path(csv)
+                tmp, body = temp_path(csv), temp_path(folder / f"{name}.body.csv")
                 con.execute(
-                    f"COPY (FROM read_parquet({sql_literal(source)})) TO {sql_literal(tmp)} (FORMAT csv, HEADER)"
+                    f"COPY (FROM read_parquet({sql_literal(source)})) TO {sql_literal(body)} (FORMAT csv, HEADER)"
                 )
+                with open(tmp, "wb") as out, open(body, "rb") as rows_in:
+                    if generated:
+                        out.write(f"# {generated_note(generated)}\n".encode())
+                    shutil.copyfileobj(rows_in, out)
+                body.unlink()
                 os.replace(tmp, csv)
             else:
                 csv.unlink(missing_ok=True)
@@ -160,7 +179,7 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
             }
             tables.append(entry)
     for stale in folder.iterdir():  # a table no longer published
-        if stale.name.split(".")[0] not in manifest.get("catalogue", {}):
+        if stale.name.removeprefix(prefix).split(".")[0] not in manifest.get("catalogue", {}):
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     return tables
 

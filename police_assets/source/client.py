@@ -39,6 +39,11 @@ API_READ_CHUNK = 1 << 16
 USER_AGENT = f"police-assets/{__version__} (+https://github.com/police-data-platform/police-assets)"
 
 
+# A source of generated sample data (the development tools' fake data.police.uk) names what generated it in this
+# response header; data.police.uk sends no such header.
+GENERATED_HEADER = "X-Generated-Sample-Data"
+
+
 class SourceError(RuntimeError):
     """data.police.uk answered something we cannot use (after retries)."""
 
@@ -176,6 +181,7 @@ class PoliceApi:
         self.session = session
         self.timeout = timeout
         self.deadline = deadline
+        self.generated_by: str | None = None  # what generated the source's data, as its last answer said
 
     def get_json(self, endpoint: str):
         """The JSON answer of ``endpoint``, read whole within ``deadline`` seconds or a SourceError saying so."""
@@ -195,6 +201,7 @@ class PoliceApi:
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # retries are exhausted by now
             raise SourceError(f"GET {url} failed after retries: {exc}") from exc
         text = body.decode("utf-8", errors="replace")
+        self.generated_by = resp.headers.get(GENERATED_HEADER)
         if resp.status_code != 200:
             raise SourceError(f"GET {url} answered HTTP {resp.status_code} after retries: {text[:200]!r}")
         try:

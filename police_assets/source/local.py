@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 
 from police_assets.core.datasets import STOP_AND_SEARCH, dataset_for_member
 from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, is_month, months_between
+from police_assets.core.storage import SAMPLE_MARKER
 from police_assets.source.client import SourceError, StreetDate
 
 
@@ -46,6 +47,16 @@ class LocalArchives:
         self._listing: dict[str, list[str]] = {}  # archive month -> member names (central directories, read once)
         if not self.root.is_dir():
             raise SourceError(f"{self.root} is not a folder of data.police.uk archives (DATA_POLICE_UK_URL)")
+
+    @cached_property
+    def generated_by(self) -> str | None:
+        """What generated the archives of a folder of generated ones (its SAMPLE_MARKER, or that of the site whose
+        ``data/archive/`` it is), or None."""
+        site = self.root.parent.parent if self.root.parts[-2:] == ("data", "archive") else self.root
+        for marker in {self.root / SAMPLE_MARKER, site / SAMPLE_MARKER}:
+            if marker.is_file():
+                return json.loads(marker.read_text())["generated_by"]
+        return None
 
     @cached_property
     def archives(self) -> dict[str, Path]:

@@ -329,6 +329,10 @@ def test_real_data_has_no_sample_banner_and_keeps_the_licence(built, tmp_path):
         html = page.read_text()
         assert 'id="sample-banner"' not in html and "Generated sample data" not in html, page.name
         assert "Contains public sector information licensed under the Open Government Licence v3.0." in html
+    downloads = list((tmp_path / "site" / "data").rglob("*.*"))
+    assert {p.name for p in downloads} >= {"dim_forces.csv", "dim_forces.parquet"}
+    assert not any(p.name.startswith("generated") for p in downloads)
+    assert (tmp_path / "site" / "data" / "dim_forces.csv").read_text().startswith("force_id")
 
 
 @pytest.mark.parametrize("name", ["index", *PAGES, "data"])
@@ -653,13 +657,23 @@ def test_data_page_lists_every_table_and_its_downloads_read_back_as_the_snapshot
         page.locator("#table-agg_street_crimes_monthly a", has_text="Parquet").click()
     saved = tmp_path / "agg.parquet"
     download.value.save_as(saved)
+    # generated data says so once saved, away from the page: in the file's name and in the file itself
+    assert download.value.suggested_filename == "generated-sample-data-agg_street_crimes_monthly.parquet"
     with duckdb.connect() as con:
         got = con.execute(f"SELECT * FROM read_parquet('{saved}') ORDER BY ALL").fetchall()
+        mark = con.execute(
+            f"SELECT value::VARCHAR FROM parquet_kv_metadata('{saved}') WHERE key::VARCHAR = 'generated_sample_data'"
+        ).fetchall()
     assert got == _serving(storage, "SELECT * FROM marts.agg_street_crimes_monthly ORDER BY ALL") and got
+    assert mark == [
+        (f"Generated sample data, not real police figures: made up by {manifest['generated']['generated_by']}",)
+    ]
     with page.expect_download() as download:
         page.locator("#table-dim_forces a", has_text="CSV").click()
     csv_path = tmp_path / "forces.csv"
     download.value.save_as(csv_path)
+    assert download.value.suggested_filename == "generated-sample-data-dim_forces.csv"
+    assert csv_path.read_text().startswith("# Generated sample data, not real police figures: made up by make demo")
     with duckdb.connect() as con:
         forces = con.execute(f"SELECT force_id, force_name FROM read_csv('{csv_path}') ORDER BY 1").fetchall()
     assert forces == _serving(storage, "SELECT force_id, force_name FROM marts.dim_forces ORDER BY 1")
@@ -669,6 +683,7 @@ def test_data_page_lists_every_table_and_its_downloads_read_back_as_the_snapshot
         page.locator("#table-fct_street_crimes a", has_text=month).click()
     saved = tmp_path / "month.parquet"
     download.value.save_as(saved)
+    assert download.value.suggested_filename == f"generated-sample-data-fct_street_crimes-{month}.parquet"
     with duckdb.connect() as con:
         got = con.execute(f"SELECT street_crime_key FROM read_parquet('{saved}') ORDER BY 1").fetchall()
     month_sql = f"SELECT street_crime_key FROM marts.fct_street_crimes WHERE crime_month = DATE '{month}-01' ORDER BY 1"

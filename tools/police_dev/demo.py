@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +42,27 @@ REVISED_FORCE = "kent"  # the force whose earlier month each demo release re-pub
 # the command this project installs, so the nudge is noise here.
 CLI_QUIET = "ignore:Function `asset_materialize_command` is superseded"
 _STEP = re.compile(r'(Started execution of step|Finished execution of step) "([^"]+)"(?: in ([0-9.]+\s*\w+))?')
+
+
+# The demo's own data folder and Dagster instance, apart from the real-data defaults (data/, dagster_home/): a
+# real-data command run later in the same shell never lands in the demo's folder, nor the demo in a real one.
+DEMO_DIR = config.PROJECT_ROOT / "demo"
+
+
+def demo_storage() -> PoliceStorage:
+    return PoliceStorage(data_dir=str(DEMO_DIR))
+
+
+def demo_instance() -> Path:
+    """The demo's Dagster instance folder, with the project's dagster.yaml (its one-slot ``duckdb`` pool)."""
+    return ensure_instance(DEMO_DIR / "dagster_home")
+
+
+def ensure_instance(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").is_file():
+        shutil.copy(config.PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return home
 
 
 def demo_site(storage: PoliceStorage) -> Path:
@@ -96,7 +118,7 @@ def materialise(months: list[str], env: dict) -> int:
 
 
 def run_demo() -> int:
-    storage = PoliceStorage.from_env()
+    storage = demo_storage()
     data, site = storage.root, demo_site(storage)
     started = time.monotonic()
     print(f"1/4 generating a fake data.police.uk release in {site} ...", flush=True)
@@ -108,8 +130,14 @@ def run_demo() -> int:
 
     with FakePoliceServer(site) as server:
         print(f"2/4 fake data.police.uk serving at {server.url}", flush=True)
-        env = dict(os.environ, DATA_POLICE_UK_URL=server.url, POLICE_DATA_DIR=str(data), PYTHONWARNINGS=CLI_QUIET)
-        env.setdefault("DAGSTER_HOME", str(config.PROJECT_ROOT / "dagster_home"))
+        env = dict(
+            os.environ,
+            DATA_POLICE_UK_URL=server.url,
+            POLICE_DATA_DIR=str(data),
+            DAGSTER_HOME=str(demo_instance()),
+            PYTHONWARNINGS=CLI_QUIET,
+        )
+        env.pop("POLICE_WAREHOUSE", None)  # the demo's warehouse is in its own folder
         if materialise(months, env) != 0:
             return 1
         archive_bytes = server.bytes_sent("/data/archive/")
@@ -128,19 +156,21 @@ def run_demo() -> int:
     )
     published = data / "published"
     print(f"""
-All of it is GENERATED sample data: every dashboard page says so.
+All of it is GENERATED sample data: every dashboard page and every download says so. It lives in {data}
+with its own Dagster instance, apart from real data (data/ and dagster_home/, the defaults).
 
 Where to look:
-  dashboards   {published / "site" / "index.html"}   (works from file://), or: make serve -> http://127.0.0.1:8000
+  dashboards   {published / "site" / "index.html"}   (works from file://), or: make serve DEMO=1 -> http://127.0.0.1:8000
   SQL          {published / "serving.duckdb"}   (read-only, any time; never the live warehouse.duckdb)
   lake         {data / "lake"}   (Parquet, one file per dataset and month)
 
 Next steps:
-  make dev            the Dagster UI at http://127.0.0.1:3000, still on the demo's fake data.police.uk (offline):
+  make dev DEMO=1     the Dagster UI at http://127.0.0.1:3000, still on the demo's fake data.police.uk (offline):
                       lineage, runs, each asset's metadata. Turn on the release sensor under Automation.
   make demo-release   (in another terminal) publish the fake source's next release: a new month and a revised
                       one. Within a minute the sensor requests both runs; then reload the dashboards.
-  make clean          remove the demo's data; `make dev` then reads the real data.police.uk
+  make dev            (without DEMO=1) the real data.police.uk, into data/: nothing of the demo mixes in
+  make clean          remove the demo's folder
 """)
     return 0
 
@@ -148,7 +178,7 @@ Next steps:
 def next_release(storage: PoliceStorage | None = None, scale: int = SCALE) -> int:
     """Publish the demo source's next release: the newest month + 1, and a revision of the month before the
     newest (REVISED_FORCE's file re-published). Earlier archives stay, as on data.police.uk."""
-    storage = storage or PoliceStorage.from_env()
+    storage = storage or demo_storage()
     site = demo_site(storage)
     dates = site / "api" / "crimes-street-dates.json"
     if not storage.sample_note() or not dates.is_file():

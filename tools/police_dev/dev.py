@@ -1,10 +1,11 @@
-"""``make dev``: the Dagster UI, reading the demo's fake data.police.uk while the data folder holds the demo.
+"""``make dev``: the Dagster UI; on the demo's folder (``make dev DEMO=1``) it reads the demo's fake
+data.police.uk.
 
-After ``make demo`` the data folder is marked as generated sample data. Loading real months into it would mix
-real and generated figures (online) or fail (offline), so while the mark is there and ``DATA_POLICE_UK_URL``
-is not set, this serves the demo's fake data.police.uk on 127.0.0.1 for as long as the UI runs, points the
-platform at it, and lets the release sensor look every 30 seconds (``make demo-release`` publishes the next
-release). Without the mark, or with ``DATA_POLICE_UK_URL`` set, it starts ``dagster dev`` as it is.
+``make demo`` marks its folder (``demo/``) as generated sample data, and a run refuses to load real months
+into it. So while the data folder holds ``make demo``'s mark and ``DATA_POLICE_UK_URL`` is not set, this serves
+the demo's fake data.police.uk on 127.0.0.1 for as long as the UI runs, points the platform at it, and lets the
+release sensor look every 30 seconds (``make demo-release`` publishes the next release). Otherwise (the real
+defaults, ``data/`` and ``dagster_home/``) it starts ``dagster dev`` as it is.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from police_assets.core import config
 from police_assets.core.storage import PoliceStorage
+from police_dev.demo import ensure_instance
 from police_dev.fake.server import FakePoliceServer
 
 DEMO_PORT = 8765  # a fixed port, so the URL in runs' logs stays the same between `make dev` sessions
@@ -43,7 +45,10 @@ def main() -> int:
     storage = PoliceStorage.from_env()
     note = storage.sample_note()
     env = dict(os.environ)
-    if not note or os.environ.get("DATA_POLICE_UK_URL"):
+    if env.get("DAGSTER_HOME"):  # the demo's instance (DEMO=1) starts without the project's dagster.yaml
+        ensure_instance(Path(env["DAGSTER_HOME"]))
+    # a folder marked by its first (fake) source rather than by make demo names no site to serve
+    if not note or os.environ.get("DATA_POLICE_UK_URL") or "site" not in note:
         print(f"data.police.uk: {config.base_url()}", flush=True)
         return dagster_dev(env)
     site = Path(note["site"])
@@ -58,7 +63,7 @@ def main() -> int:
             f"This data folder holds the demo's GENERATED data ({storage.sample_marker.name}), so the UI reads the "
             f"demo's fake data.police.uk at {server.url} (serving {site}), offline.\n"
             "  publish its next release:  make demo-release   (the release sensor, when on, picks it up)\n"
-            "  use the real data.police.uk instead:  make clean  (removes the demo's data), then make dev\n",
+            "  use the real data.police.uk instead:  make dev  (without DEMO=1: data/ and dagster_home/)\n",
             flush=True,
         )
         return dagster_dev(env)

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from police_assets.core.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
 from police_assets.core.months import add_months, month_range, parse_month
+from police_assets.core.storage import SAMPLE_MARKER
 
 # (force id, force name, share of national crime, (lon, lat), local authorities for LSOA names)
 FORCES: tuple[tuple[str, str, float, tuple[float, float], tuple[str, ...]], ...] = (
@@ -561,11 +562,22 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     return _csv_bytes(header, rows)
 
 
+GENERATED_BY = "police_dev's fake data.police.uk (tools/police_dev/fake)"
+
+
+def mark_source_generated(root: str | os.PathLike) -> None:
+    """Say that the source folder ``root`` serves generated data."""
+    Path(root).mkdir(parents=True, exist_ok=True)
+    (Path(root) / SAMPLE_MARKER).write_text(json.dumps({"generated_by": GENERATED_BY}, indent=1))
+
+
 def write_release(root: str | os.PathLike, release: Release) -> Path:
     """Write the archive and API answers of ``release`` under ``root``; returns the archive path.
 
-    Layout (what the fake server serves): ``root/data/archive/YYYY-MM.zip`` and ``root/api/<endpoint>.json``.
-    Earlier archives under ``root`` stay, as they do on data.police.uk.
+    Layout (what the fake server serves): ``root/data/archive/YYYY-MM.zip`` and ``root/api/<endpoint>.json``,
+    and ``root/GENERATED-SAMPLE-DATA.json``, which says the data is made up (the server and a folder source
+    announce it, and the platform keeps it out of real data's folders). Earlier archives under ``root`` stay, as
+    they do on data.police.uk.
     """
     return write_release_from(
         root,
@@ -579,6 +591,7 @@ def write_release_from(
 ) -> Path:
     """:func:`write_release` with each month's members from ``members_of(month)``, one month in memory at a
     time (a benchmark's cache of national-size months, say)."""
+    mark_source_generated(root)
     archive = write_archive(
         root, release.latest, (pair for month in release.month_list for pair in members_of(month).items())
     )

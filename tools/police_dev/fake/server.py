@@ -4,7 +4,10 @@ Serves a folder written by :func:`police_dev.fake.generate.write_release`:
 
 * ``GET/HEAD /data/archive/YYYY-MM.zip`` with ``Range: bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` (206 with
   ``Content-Range``), as data.police.uk's file host does;
-* ``GET /api/<endpoint>`` from ``api/<endpoint>.json``.
+* ``GET /api/<endpoint>`` from ``api/<endpoint>.json``;
+* every answer with the ``X-Generated-Sample-Data`` header when the folder holds generated data (its
+  ``GENERATED-SAMPLE-DATA.json``, written by ``write_release``): the platform then refuses to load it into a
+  folder of real data. A folder of real files (the realism tests') has no marker and says nothing.
 
 It can be told to misbehave so tests can prove the client copes: answer 429 or 500 for the next N requests,
 send a truncated body, ignore ``Range``, or be slow. It counts the body bytes it sends, so a test can assert
@@ -13,12 +16,16 @@ how much of an archive a month really cost.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from police_assets.core.storage import SAMPLE_MARKER
+from police_assets.source.client import GENERATED_HEADER
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -57,6 +64,11 @@ class ServerState:
 
     def __post_init__(self) -> None:
         self.idle = threading.Condition(self.lock)
+
+    @property
+    def generated_by(self) -> str | None:  # read per answer: the marker may be written after the server starts
+        marker = self.root / SAMPLE_MARKER
+        return json.loads(marker.read_text())["generated_by"] if marker.is_file() else None
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         with self.idle:
@@ -149,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         length = end - start + 1
         self.send_response(status)
+        if self.state.generated_by:
+            self.send_header(GENERATED_HEADER, self.state.generated_by)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(length))
         if ctype == "application/zip" and not self.state.ignore_range:
