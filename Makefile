@@ -72,9 +72,11 @@ test-deploy: setup
 lint: setup
 	$(BIN)/ruff check police_assets tools tests bench
 	$(BIN)/ruff format --check police_assets tools tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	cd dbt && POLICE_WAREHOUSE=$$(mktemp -d)/lint.duckdb ../$(BIN)/sqlfluff lint models
 
-# Debian's Chromium for the dashboard tests (tests/test_site.py); Playwright drives it, nothing is downloaded
+# Debian's Chromium for the dashboard tests (tests/site/test_site.py); Playwright drives it, nothing is downloaded
 # from Playwright's CDN. Needs root (CI) or sudo; never waits for a password.
 browser:
 	@command -v chromium >/dev/null || { \

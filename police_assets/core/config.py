@@ -32,9 +32,13 @@ from pathlib import Path
 import duckdb
 
 from police_assets.core.months import is_month
-from police_assets.source import client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# data.police.uk, and how fast the client may ask it (the source's client reads these defaults from here).
+DEFAULT_BASE_URL = "https://data.police.uk"
+REQUESTS_PER_SECOND = 10.0  # data.police.uk allows 15 (source.client.RateLimiter)
+REQUESTS_BURST = 10  # data.police.uk allows 30
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 
@@ -107,7 +111,7 @@ def _duckdb_takes_memory_limit(value: str) -> bool:
     return True
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
     """The settings every DuckDB connection of the platform opens with (``duckdb.connect(..., config=...)``)."""
     return {"memory_limit": duckdb_memory_limit()}
 
@@ -147,18 +151,18 @@ def explain_out_of_memory(what: str) -> Iterator[None]:
 def base_url() -> str:
     value = _raw("DATA_POLICE_UK_URL")
     if value is None:
-        return client.DEFAULT_BASE_URL
+        return DEFAULT_BASE_URL
     if not re.match(r"^(https?://[^/\s]+|file:///?\S*)", value):
         raise _bad("DATA_POLICE_UK_URL", value, "an http(s):// address or a file:///folder of archives")
     return value
 
 
 def requests_per_second() -> float:
-    return _positive("POLICE_REQUESTS_PER_SECOND", client.REQUESTS_PER_SECOND)
+    return _positive("POLICE_REQUESTS_PER_SECOND", REQUESTS_PER_SECOND)
 
 
 def requests_burst() -> int:
-    return int(_positive("POLICE_REQUESTS_BURST", client.REQUESTS_BURST, integer=True))
+    return int(_positive("POLICE_REQUESTS_BURST", REQUESTS_BURST, integer=True))
 
 
 def sensor_interval_seconds() -> int:

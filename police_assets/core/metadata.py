@@ -6,10 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, TableColumn, TableSchema
-
-from police_assets.core.datasets import LINEAGE_COLUMNS, DatasetSpec
-from police_assets.lake.convert import lake_schema
+from dagster import AssetKey, Failure, MaterializeResult, MetadataValue
 
 # Who answers for the assets (Dagster shows owners on every asset page); one team for the whole platform.
 OWNERS = ["team:police-data-platform"]
@@ -43,17 +40,6 @@ def markdown_table(columns: list[str], rows: list[tuple], max_width: int = 40) -
 def months_metadata(months: list[str]) -> MetadataValue:
     """The data months a published output covers, as "first..last (count)"."""
     return MetadataValue.text(f"{months[0]}..{months[-1]} ({len(months)})" if months else "none")
-
-
-def column_schema(spec: DatasetSpec) -> TableSchema:
-    """The lake/warehouse columns of a dataset with their types and descriptions, for the catalogue."""
-    described = {c.name: c.description for c in (*spec.columns, *LINEAGE_COLUMNS)}
-    described["month"] = "The month the data describes (first day of the month)."
-    return TableSchema(
-        columns=[
-            TableColumn(name, sql_type, description=described.get(name, "")) for name, sql_type in lake_schema(spec)
-        ]
-    )
 
 
 def preview(con, sql: str, params: list | None = None, limit: int = 5) -> MetadataValue:

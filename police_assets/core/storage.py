@@ -101,6 +101,7 @@ class PoliceStorage(ConfigurableResource):
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run_id = context.run.run_id if context.run else None
+        logger = context.log or log
         if context.instance is None or not run_id:
             return  # a sensor or schedule evaluation, or a direct call: no run to register
         unrecorded = (
@@ -110,16 +111,16 @@ class PoliceStorage(ConfigurableResource):
         )
         if context.instance.is_ephemeral:
             # an in-memory instance (a script or a test calling materialize()): said, and let through
-            context.log.warning(f"The run was started with an in-memory instance, {unrecorded}")
+            logger.warning(f"The run was started with an in-memory instance, {unrecorded}")
         elif not config.dagster_home():
             # the CLI's stand-in instance in a temporary folder: refused before any step, so nothing is fetched
             # and the warehouse is never written outside the pool
             raise DagsterHomeNotSet(f"DAGSTER_HOME is not set, {unrecorded}. Nothing was run.")
         runs.register_run(context.instance, run_id)
         for dead in runs.reap_dead_runs(context.instance, run_id):
-            context.log.warning(f"run {dead}'s process is gone: marked it failed and freed its slots")
+            logger.warning(f"run {dead}'s process is gone: marked it failed and freed its slots")
         if holders := [r for r in runs.slot_holders(context.instance, WAREHOUSE_POOL) if r != run_id]:
-            context.log.info(
+            logger.info(
                 f"the warehouse writer slot (pool {WAREHOUSE_POOL!r}) is held by run {', '.join(holders)}: this "
                 "run's warehouse steps wait for it (Step blocked by limit...) and go on when it is released"
             )

@@ -46,7 +46,7 @@ def writer_alive(pid: int) -> bool:
 def sweep(folder: str | os.PathLike) -> list[Path]:
     """Remove the temp files and folders in ``folder`` whose writer is gone; returns what was removed."""
     folder = Path(folder)
-    removed = []
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for path in folder.glob(".*"):

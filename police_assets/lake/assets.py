@@ -16,11 +16,12 @@ from dagster import (
 from police_assets.core import datasets, sql
 from police_assets.core.config import explain_out_of_memory
 from police_assets.core.datasets import DATASETS, DatasetSpec
-from police_assets.core.metadata import OWNERS, code_version, column_schema, markdown_table, run_metadata, stage_results
+from police_assets.core.metadata import OWNERS, code_version, markdown_table, run_metadata, stage_results
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.lake.convert import (
     LakeResult,
+    column_schema,
     convert_month,
     duckdb_threads,
     expected_forces,

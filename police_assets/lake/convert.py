@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from dagster import TableColumn, TableSchema
 
 from police_assets.core.config import duckdb_config
-from police_assets.core.datasets import STOP_AND_SEARCH, DatasetSpec, dataset_for_member
+from police_assets.core.datasets import LINEAGE_COLUMNS, STOP_AND_SEARCH, DatasetSpec, dataset_for_member
 from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import sweep, temp_path
 from police_assets.raw.zone import RawMonth
@@ -92,6 +93,17 @@ def lake_schema(spec: DatasetSpec) -> list[tuple[str, str]]:
     cols += [(c.name, _SQL_TYPES[c.kind]) for c in spec.columns if c.name != "month"]
     cols += [("source_file", "VARCHAR"), ("source_row", "BIGINT")]
     return cols
+
+
+def column_schema(spec: DatasetSpec) -> TableSchema:
+    """The lake/warehouse columns of a dataset with their types and descriptions, for the catalogue."""
+    described = {c.name: c.description for c in (*spec.columns, *LINEAGE_COLUMNS)}
+    described["month"] = "The month the data describes (first day of the month)."
+    return TableSchema(
+        columns=[
+            TableColumn(name, sql_type, description=described.get(name, "")) for name, sql_type in lake_schema(spec)
+        ]
+    )
 
 
 def lake_path(lake_root: Path, spec: DatasetSpec, month: str) -> Path:
@@ -161,7 +173,7 @@ def _typed_select(spec: DatasetSpec, month: str) -> tuple[str, str]:
         # TRIM(c), cheaper: DuckDB's TRIM copies every value, and almost none needs it. It strips Unicode space
         # separators (U+0020, U+00A0, ...), of which ASCII has only ' ': so an ASCII value needs it only with a
         # space at either end, and any other value (length in characters <> in bytes) goes through TRIM.
-        # Same values as TRIM, less CPU (docs/benchmarks.md); tests/test_lake.py checks it against TRIM itself.
+        # Same values as TRIM, less CPU (docs/benchmarks.md); tests/lake/test_convert.py checks it against TRIM itself.
         trimmed = (
             f"CASE WHEN c{i} LIKE ' %' OR c{i} LIKE '% ' OR strlen(c{i}) <> length(c{i}) THEN TRIM(c{i}) ELSE c{i} END"
         )
@@ -256,7 +268,7 @@ def convert_month(
             _scan(con, spec, month, ordered)
             has_rejects = _number(con, ordered)
             # Rows come out in file order as scanned: a scan, a filter and list lookups keep insertion order
-            # (tests/test_lake.py checks it on 12 files and 4 threads), so no ORDER BY on this path. The count
+            # (tests/lake/test_convert.py checks it on 12 files and 4 threads), so no ORDER BY on this path. The count
             # of earlier rejects is a correlated subquery, which DuckDB runs as a join that does not keep the
             # order: then sort.
             order = " ORDER BY source_file, source_row" if has_rejects else ""

@@ -20,14 +20,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from police_assets import __version__
+from police_assets.core.config import REQUESTS_BURST, REQUESTS_PER_SECOND
 from police_assets.core.months import InvalidMonth, archive_month_for, parse_month
 
 log = logging.getLogger(__name__)
 
-# The client's defaults, read by the Dagster resource and the environment settings (core.config) alike.
-DEFAULT_BASE_URL = "https://data.police.uk"
-REQUESTS_PER_SECOND = 10.0  # data.police.uk allows 15 (see RateLimiter)
-REQUESTS_BURST = 10  # data.police.uk allows 30
+# The client's defaults. Those a setting can change live with the settings (core.config); the rest are here.
 RETRIES = 5
 BACKOFF_FACTOR = 0.5
 TIMEOUT_SECONDS = 60.0  # per connect and per read: a server that stops sending

@@ -104,7 +104,7 @@ class LocalArchives:
         return self._listing[archive_month]
 
     def crimes_street_dates(self) -> list[StreetDate]:
-        months = set()
+        months: set[str] = set()
         for a in self.archives:
             months.update(folder for name in self._names(a) if is_month(folder := name.split("/", 1)[0]))
         dates = []

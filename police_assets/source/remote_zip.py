@@ -32,7 +32,7 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,7 +222,7 @@ class HttpRangeFile(io.RawIOBase):
                 )
             start, end, size = int(m.group(1)), int(m.group(2)), int(m.group(3))
             try:
-                data = _read_body(resp, end - start + 1, self.url, self._deadline(end - start + 1))
+                data = _read_body(resp, end - start + 1, self.url, self._deadline(end - start + 1), self._fetched)
             except ArchiveTooSlow:
                 raise
             except ArchiveError as exc:
@@ -230,10 +230,11 @@ class HttpRangeFile(io.RawIOBase):
                     raise
                 log.warning("%s; re-requesting", exc)
                 continue
-            finally:
-                self.stats.bytes_fetched += getattr(resp, "_police_bytes", 0)
             return size, start, data
         raise AssertionError("unreachable")
+
+    def _fetched(self, nbytes: int) -> None:
+        self.stats.bytes_fetched += nbytes
 
     def _open_stream(self, pos: int, end: int) -> None:
         self._close_stream()
@@ -323,10 +324,13 @@ class _StreamBroken(Exception):
     pass
 
 
-def _read_body(resp: requests.Response, expected: int, url: str, deadline: float) -> bytes:
-    """The whole (small) body by ``deadline`` (monotonic clock); what arrived is left on
-    ``resp._police_bytes`` so it is counted either way."""
-    parts, got = [], 0
+def _read_body(
+    resp: requests.Response, expected: int, url: str, deadline: float, fetched: Callable[[int], None]
+) -> bytes:
+    """The whole (small) body by ``deadline`` (monotonic clock); what arrived is told to ``fetched`` either way,
+    so a broken or slow response still counts."""
+    parts: list[bytes] = []
+    got = 0
     try:
         while got < expected:
             chunk = resp.raw.read1(min(READ_CHUNK, expected - got), decode_content=False)
@@ -342,7 +346,7 @@ def _read_body(resp: requests.Response, expected: int, url: str, deadline: float
     except Exception as exc:  # urllib3 ProtocolError / IncompleteRead mid-body
         raise ArchiveError(f"{url}: response broke off after {got} of {expected} bytes: {exc}") from exc
     finally:
-        resp._police_bytes = got
+        fetched(got)
         resp.close()
     if got != expected:
         raise ArchiveError(f"{url}: response broke off after {got} of {expected} bytes (truncated response)")
@@ -463,7 +467,8 @@ class RemoteArchive:
 
     def _deflated_bytes(self, m: MemberInfo) -> bytes | None:
         """The member's own deflate stream, as stored in the archive; None when it is not deflated (stored)."""
-        with self._zip._lock:  # zipfile's lock over the shared file position (its readers take it too)
+        # zipfile's own lock over the shared file position (its readers take it too); private, not in the stubs
+        with self._zip._lock:  # type: ignore[attr-defined]
             self._file.seek(m.header_offset)
             head = self._file.read(30)
             if len(head) != 30 or head[:4] != b"PK\x03\x04":

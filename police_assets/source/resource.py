@@ -17,9 +17,9 @@ from police_assets.source.remote_zip import RemoteArchive
 class DataPoliceUk(ConfigurableResource):
     """data.police.uk (or a local fake of it): the JSON API and range reads of the bulk archives."""
 
-    base_url: str = client.DEFAULT_BASE_URL
-    requests_per_second: float = client.REQUESTS_PER_SECOND
-    requests_burst: int = client.REQUESTS_BURST
+    base_url: str = config.DEFAULT_BASE_URL
+    requests_per_second: float = config.REQUESTS_PER_SECOND
+    requests_burst: int = config.REQUESTS_BURST
     timeout_seconds: float = client.TIMEOUT_SECONDS
     retries: int = client.RETRIES
     backoff_factor: float = client.BACKOFF_FACTOR

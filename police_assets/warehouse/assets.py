@@ -18,7 +18,6 @@ from police_assets.core.datasets import DATASETS, DatasetSpec
 from police_assets.core.metadata import (
     OWNERS,
     code_version,
-    column_schema,
     markdown_table,
     per_partition,
     preview,
@@ -27,7 +26,7 @@ from police_assets.core.metadata import (
 )
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.lake.convert import lake_path, read_set_aside
+from police_assets.lake.convert import column_schema, lake_path, read_set_aside
 from police_assets.raw.zone import read_manifest
 from police_assets.warehouse.load import (
     FORCE_FILES,

@@ -3,7 +3,6 @@ import time
 import pytest
 
 from police_assets.source.client import (
-    USER_AGENT,
     PoliceApi,
     RateLimiter,
     SourceError,
@@ -51,14 +50,12 @@ def test_gives_up_with_a_clear_error_after_retries(fake_server):
     assert len([r for r in fake_server.requests if r.path == "/api/forces"]) == 3  # 1 + 2 retries
 
 
-def test_user_agent_names_the_project(fake_server):
-    import requests
+def test_requests_name_the_project_and_its_version(fake_server):
+    from police_assets import __version__
 
-    session = make_session()
-    resp = session.get(fake_server.url + "/api/forces")
-    assert resp.request.headers["User-Agent"] == USER_AGENT
-    assert "police-assets" in USER_AGENT
-    assert isinstance(session, requests.Session)
+    sent = make_session().get(fake_server.url + "/api/forces").request.headers["User-Agent"]
+    # not requests' own "python-requests/x.y": data.police.uk can tell who is asking and where to write
+    assert sent.startswith(f"police-assets/{__version__} (+https://") and "python-requests" not in sent
 
 
 def test_rate_limiter_spaces_requests():
