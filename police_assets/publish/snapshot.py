@@ -58,9 +58,9 @@ class PublishResult:
 def snapshot_dir(published_dir: Path) -> Path:
     """The folder of the current snapshot, resolved once: read every table from here to read one publish."""
     current = Path(published_dir) / CURRENT
-    if current.is_symlink() or current.is_dir():
-        return current.resolve()
-    return Path(published_dir)  # a published zone from before snapshots: the files sit in it directly
+    if not current.is_dir():
+        raise FileNotFoundError(f"no published snapshot in {published_dir}: materialise publish/marts_snapshot first")
+    return current.resolve()
 
 
 def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str, str]]]:
@@ -292,10 +292,12 @@ def relink(published_dir: Path) -> list[str]:
 
 def read_manifest(published_dir: Path) -> dict:
     """The current snapshot's manifest.json: months, tables and rows, licence, release, labels."""
-    path = snapshot_dir(published_dir) / "manifest.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no published snapshot in {published_dir}: materialise publish/marts_snapshot first")
-    return json.loads(path.read_text())
+    return manifest_of(snapshot_dir(published_dir))
+
+
+def manifest_of(snapshot: Path) -> dict:
+    """The manifest.json of one snapshot folder (already resolved: readers of several files resolve once)."""
+    return json.loads((snapshot / "manifest.json").read_text())
 
 
 def publish_marts(

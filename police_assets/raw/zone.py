@@ -63,7 +63,7 @@ class RawMonth:
     @property
     def bytes_on_disk(self) -> int:
         """What the month's files take on disk (a raw zone from before compression stored the CSVs inflated)."""
-        return sum(m.get("stored_size", m["size"]) for m in self.members)
+        return sum(m["stored_size"] for m in self.members)
 
     @property
     def csv_bytes(self) -> int:
@@ -132,7 +132,7 @@ def verify_member(raw: RawMonth, member: dict) -> None:
         problem = f"cannot be read back ({exc})"
     else:
         stored = path.stat().st_size
-        if f"{crc:08x}" == member["crc32"] and size == member["size"] and stored == member.get("stored_size", stored):
+        if f"{crc:08x}" == member["crc32"] and size == member["size"] and stored == member["stored_size"]:
             return
         problem = f"reads back as {size:,} bytes with CRC-32 {crc:08x} ({stored:,} bytes on disk)"
     raise RawFileDamaged(

@@ -29,7 +29,7 @@ from police_assets.core.config import duckdb_config
 from police_assets.core.months import month_range
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import temp_path
-from police_assets.publish.snapshot import parquet_source, read_manifest, snapshot_dir
+from police_assets.publish.snapshot import manifest_of, parquet_source, snapshot_dir
 
 
 @dataclass
@@ -67,20 +67,15 @@ class Cube:
         raw = json.dumps(self.payload(), separators=(",", ":")).encode()
         return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
 
-    def total(self, measure: str, **where: str) -> float:
-        """Sum of ``measure`` over rows whose dims have the given labels (what the browser shows for that selection; tests compare with it)."""
-        idx = {d: self.labels[d].index(v) if v in self.labels[d] else -1 for d, v in where.items()}
-        return sum(v for i, v in enumerate(self.values[measure]) if all(self.codes[d][i] == c for d, c in idx.items()))
-
 
 class Published:
     """The published snapshot as the pages read it: an in-memory DuckDB with one view per published mart
     (:meth:`execute`), never the live warehouse, and :meth:`by_month` for a cube over a table the snapshot splits
     by month. Every view reads the same snapshot (resolved once), even if a publish swaps in a new one meanwhile."""
 
-    def __init__(self, published_dir: Path, cache: Path | None = None):
-        self.snapshot = snapshot_dir(published_dir)
-        manifest = read_manifest(self.snapshot)
+    def __init__(self, snapshot: Path, cache: Path | None = None):
+        self.snapshot = snapshot  # resolved by the caller (snapshot_dir), once
+        manifest = manifest_of(self.snapshot)
         self.parts: dict = manifest.get("parts", {})
         self.cache = Path(cache) if cache else None
         self.used: set[Path] = set()  # the cache files this render read
@@ -149,8 +144,8 @@ class Published:
 
 
 def open_published(published_dir: Path, cache: Path | None = None) -> Published:
-    """The published snapshot of ``published_dir`` as the pages read it (:class:`Published`)."""
-    return Published(published_dir, cache)
+    """The current snapshot of ``published_dir`` as the pages read it (:class:`Published`)."""
+    return Published(snapshot_dir(published_dir), cache)
 
 
 def cube_from_query(

@@ -30,8 +30,8 @@ from markupsafe import Markup
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import build_name, link_or_copy, swap_to_build, sweep, temp_path
-from police_assets.publish.snapshot import generated_note, read_manifest, snapshot_dir
-from police_assets.site.cubes import open_published
+from police_assets.publish.snapshot import generated_note, manifest_of, snapshot_dir
+from police_assets.site.cubes import Published
 from police_assets.site.pages import PAGE_BUILDERS, Page
 
 BLURBS = {
@@ -227,9 +227,9 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
     # Resolved once: the manifest, the marts and the downloads all come from the same snapshot, even if a
     # publish swaps in a new one while the pages are rendered.
     snapshot = snapshot_dir(published_dir)
-    manifest = read_manifest(snapshot)
+    manifest = manifest_of(snapshot)
     months = manifest["months"]
-    con = open_published(snapshot, cache)
+    con = Published(snapshot, cache)
     try:
         pages = [build(con, manifest["labels"]["unknown"]) for build in PAGE_BUILDERS]
         crimes, asb = con.execute(
