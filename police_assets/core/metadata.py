@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import AssetKey, Failure, MaterializeResult, MetadataValue
 
+PACKAGE = __name__.split(".")[0]
+ROOT = Path(__file__).resolve().parents[1]  # the package's folder
+
 # Who answers for the assets (Dagster shows owners on every asset page); one team for the whole platform.
 OWNERS = ["team:police-data-platform"]
 
 
-def code_version(stage_file: str | Path, *shared: str | Path) -> str:
-    """A digest of what an asset's behaviour comes from: every file of its stage's package (the folder of
-    ``stage_file``: code, templates, scripts) and the ``shared`` modules it reads (the dataset specs, say). When
-    any changes, Dagster shows the asset's materialisations as from an older code version, so a re-run after an
-    upgrade is visible."""
-    files = [f for f in Path(stage_file).resolve().parent.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+def code_version(module: str) -> str:
+    """A digest of what an asset's behaviour comes from (``module``: the asset's module, ``__name__``): the source
+    of every platform module it imports, directly or through others, and the files of its package that are not
+    Python (templates, scripts). When any changes, Dagster shows the asset's materialisations as from an older
+    code version, so a re-run after an upgrade is visible. Derived from the imports, so none can be left out."""
     digest = hashlib.sha1()
-    for f in sorted({*files, *(Path(x).resolve() for x in shared)}):
+    for f in code_files(module):
         digest.update(f.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def code_files(module: str) -> list[Path]:
+    """The files :func:`code_version` digests for ``module``."""
+    files: set[Path] = set()
+    todo = [module]
+    while todo:
+        file = _module_file(todo.pop())
+        if file and file not in files:
+            files.add(file)
+            todo += _platform_imports(file)
+    # the packages around them, whose __init__ runs first
+    inits = {d / "__init__.py" for f in files for d in f.parents if d.is_relative_to(ROOT)}
+    package = ROOT.joinpath(*module.split(".")[1:-1])
+    data = [f for f in package.rglob("*") if f.is_file() and f.suffix not in {".py", ".pyc"}]
+    return sorted({*files, *(i for i in inits if i.is_file()), *data})
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of platform module ``name``, found on disk (never imported), or None if not a module."""
+    path = ROOT.joinpath(*name.split(".")[1:])
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.cache
+def _platform_imports(file: Path) -> list[str]:
+    """The platform modules a source file imports (anywhere in it); ``from a import b`` counts ``a.b`` when
+    ``b`` is a module."""
+    found = []
+    for node in ast.walk(ast.parse(file.read_bytes())):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+    return [n for n in found if n.split(".")[0] == PACKAGE and _module_file(n)]
 
 
 def markdown_table(columns: list[str], rows: list[tuple], max_width: int = 40) -> MetadataValue:

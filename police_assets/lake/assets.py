@@ -13,7 +13,6 @@ from dagster import (
     multi_asset,
 )
 
-from police_assets.core import datasets, sql
 from police_assets.core.config import explain_out_of_memory
 from police_assets.core.datasets import DATASETS, DatasetSpec
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, run_metadata, stage_results
@@ -39,7 +38,7 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
         group_name="lake",
         owners=OWNERS,
         # sql: PARQUET_COPY_OPTIONS, how the lake files are written
-        code_version=code_version(__file__, datasets.__file__, sql.__file__),
+        code_version=code_version(__name__),
         kinds={"duckdb", "parquet"},
         description=(
             f"{spec.description}\n\nLake copy: `lake/{spec.name}/month=YYYY-MM/data.parquet`, snake_case typed "

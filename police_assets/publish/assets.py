@@ -2,7 +2,6 @@
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from police_assets.core import sql
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
@@ -44,7 +43,7 @@ MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] in ("marts", "
     pool=WAREHOUSE_POOL,
     group_name="publish",
     owners=OWNERS,
-    code_version=code_version(__file__, sql.__file__),  # sql: PARQUET_COPY_OPTIONS, how the marts are written
+    code_version=code_version(__name__),
     kinds={"duckdb", "parquet"},
     description=(
         "What readers use, so nobody opens the live warehouse: every marts table as Parquet in "
@@ -83,7 +82,7 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
     pool=POSTGRES_POOL,
     group_name="publish",
     owners=OWNERS,
-    code_version=code_version(__file__),
+    code_version=code_version(__name__),
     kinds={"postgres"},
     description=(
         "The published marts in PostgreSQL for BI tools (Metabase, Superset, Power BI): present only when "

@@ -4,14 +4,12 @@ import time
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
-from police_assets.core import months
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, per_partition, run_metadata
 from police_assets.core.months import months_between
 from police_assets.core.partitions import monthly_partitions
 from police_assets.core.storage import PoliceStorage
 from police_assets.raw.provenance import ProvenanceError, check_source
 from police_assets.raw.zone import clean_stale, fetch_month
-from police_assets.source import client, remote_zip
 from police_assets.source.client import SourceError
 from police_assets.source.remote_zip import ArchiveError
 from police_assets.source.resource import DataPoliceUk
@@ -23,7 +21,7 @@ from police_assets.source.resource import DataPoliceUk
     backfill_policy=BackfillPolicy.single_run(),
     group_name="raw",
     owners=OWNERS,
-    code_version=code_version(__file__, client.__file__, remote_zip.__file__, months.__file__),
+    code_version=code_version(__name__),
     kinds={"python", "zip"},
     # A run for months data.police.uk has not published (the launch dialog offers every calendar month up to the
     # last) produces no output: every later step is skipped, nothing is marked failed, and the log says why.

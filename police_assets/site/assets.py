@@ -17,7 +17,7 @@ from police_assets.site.render import render_site
     backfill_policy=BackfillPolicy.single_run(),
     group_name="publish",
     owners=OWNERS,
-    code_version=code_version(__file__),
+    code_version=code_version(__name__),
     kinds={"html", "altair"},
     description=(
         "The public dashboards: `published/site/`, one self-contained HTML page each for reported crime, "

@@ -13,7 +13,6 @@ from dagster import (
     multi_asset,
 )
 
-from police_assets.core import datasets
 from police_assets.core.datasets import DATASETS, DatasetSpec
 from police_assets.core.metadata import (
     OWNERS,
@@ -44,7 +43,7 @@ def warehouse_asset_spec(spec: DatasetSpec) -> AssetSpec:
         deps=[["lake", spec.name]],
         group_name="warehouse",
         owners=OWNERS,
-        code_version=code_version(__file__, datasets.__file__),
+        code_version=code_version(__name__),
         kinds={"duckdb"},
         description=(
             f"{spec.description}\n\nWarehouse table `{table_name(spec)}`: every loaded month, replaced month by "
@@ -134,7 +133,7 @@ warehouse_assets = [warehouse]
     pool=WAREHOUSE_POOL,
     group_name="warehouse",
     owners=OWNERS,
-    code_version=code_version(__file__, datasets.__file__),
+    code_version=code_version(__name__),
     kinds={"duckdb"},
     description=(
         "Which force published which dataset for each month: one row per force (the API's force list at fetch "
