@@ -1,6 +1,8 @@
 """The coverage check: which force-months have no file, an empty one or a partial one.
 
-The rule (missing, empty, partial) is the coverage mart's (fct_force_month_coverage); the check only reports it.
+The rule is the coverage mart's (fct_force_month_coverage), the meaning of each status the seed
+coverage_statuses' (dim_coverage_statuses): the check reports the expected force-months that are a gap or
+partial.
 It reads the live warehouse right after dbt built the mart, in the same run and the same ``duckdb`` pool.
 """
 
@@ -11,7 +13,7 @@ from police_assets.core.metadata import markdown_table
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
 
 COVERAGE_MART = "marts.fct_force_month_coverage"
-PROBLEM_STATUSES = ("missing", "empty", "partial")  # 'never' is not expected, 'complete' is fine
+STATUSES = "marts.dim_coverage_statuses"
 
 
 def coverage_problems(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[tuple]]:
@@ -20,9 +22,10 @@ def coverage_problems(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[
     newest = con.execute(f"SELECT strftime(max(file_month), '%Y-%m') FROM {COVERAGE_MART}").fetchone()[0]
     problems = con.execute(
         f"""
-        SELECT strftime(file_month, '%Y-%m'), force_id, dataset_name, coverage_status, record_count,
-               reference_record_count
-        FROM {COVERAGE_MART} WHERE coverage_status IN {PROBLEM_STATUSES}
+        SELECT strftime(c.file_month, '%Y-%m'), c.force_id, c.dataset_name, c.coverage_status, c.record_count,
+               c.reference_record_count
+        FROM {COVERAGE_MART} c JOIN {STATUSES} s USING (coverage_status)
+        WHERE s.is_expected AND (s.is_gap OR s.is_partial)
         ORDER BY ALL
         """
     ).fetchall()

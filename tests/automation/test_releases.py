@@ -45,6 +45,7 @@ def test_coverage_check_reports_what_the_coverage_mart_marks_and_the_newest_mont
     force-month, never 'never' (a dataset the force does not publish) nor 'complete'."""
     import duckdb
 
+    from police_assets.core import config
     from police_assets.transform.checks import coverage_problems
 
     con = duckdb.connect()
@@ -58,6 +59,8 @@ def test_coverage_check_reports_what_the_coverage_mart_marks_and_the_newest_mont
             (DATE '2024-03-01', 'northern-ireland', 'outcomes', 'never', 0, NULL)
         ) v(file_month, force_id, dataset_name, coverage_status, record_count, reference_record_count)"""
     )
+    seed = config.PROJECT_ROOT / "dbt" / "seeds" / "coverage_statuses.csv"  # the statuses' meanings, as dbt seeds them
+    con.execute(f"CREATE TABLE marts.dim_coverage_statuses AS SELECT * FROM read_csv('{seed}')")
     newest, problems = coverage_problems(con)
     assert newest == "2024-03"
     assert [(p[0], p[1], p[3]) for p in problems] == [

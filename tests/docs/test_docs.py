@@ -85,3 +85,15 @@ def test_the_reference_checks_can_fail():
     text = "see tests/lake/test_gone.py, tests/core/test_layers.py::test_nothing and tests/core/test_layers.py"
     assert dangling(text) == ["tests/lake/test_gone.py", "tests/core/test_layers.py::test_nothing"]
     assert MODEL.findall("the model fct_gone, not a prefix stg_police__") == ["fct_gone"]
+
+
+def test_the_asset_table_lists_every_dbt_model_the_manifest_holds():
+    """docs/assets.md's table names each model (or its prefix, as `stg_police__*`), checked against dbt's manifest."""
+    import json
+
+    manifest = json.loads((ROOT / "dbt" / "target" / "manifest.json").read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    table = "\n".join(line for line in (ROOT / "docs" / "assets.md").read_text().splitlines() if line.startswith("|"))
+    prefixes = re.findall(r"\b(\w+_)\*", table)
+    listed = {m for m in models if re.search(rf"\b{m}\b", table) or any(m.startswith(p) for p in prefixes)}
+    assert sorted(models - listed) == []

@@ -25,6 +25,12 @@ force_files as (
 
 ),
 
+statuses as (
+
+    select * from {{ ref('coverage_statuses') }}
+
+),
+
 street as (
 
     -- the monthly aggregate holds the same count in ~1/100th of the rows of the crimes themselves
@@ -147,13 +153,23 @@ final as (
         end as coverage_status,
         reference_record_count,
         set_aside_reason,
-        not has_file or set_aside_reason is not null or record_count = 0 as is_gap,
         location_missing_count,
         lsoa_missing_count,
         location_missing_count / nullif(record_count, 0) as location_missing_share,
         lsoa_missing_count / nullif(record_count, 0) as lsoa_missing_share
     from referenced
 
+),
+
+with_meaning as (
+
+    select
+        final.*,
+        statuses.is_gap
+    from final
+    inner join statuses
+        on final.coverage_status = statuses.coverage_status
+
 )
 
-select * from final
+select * from with_meaning

@@ -130,13 +130,19 @@ def share(kpi_id: str, cube: str, title: str, description: str, ratio: tuple[str
 
 
 def coverage_cube(con: Published, dataset: str, names: dict, unknown: str) -> Cube:
-    """Force-months of one dataset by coverage status (the mart's rule), for a page's notes and trend marks."""
+    """Force-months of one dataset by what their coverage status means (the mart's rule, the meanings of
+    dim_coverage_statuses), for a page's notes and trend marks: ``kind`` is "gap" (expected, no records),
+    "partial", "unexpected" (the force never publishes the dataset) or "published"."""
     return cube_from_query(
         con,
         "coverage",
-        f"""SELECT strftime(file_month, '%Y-%m'), force_id, coverage_status, count(*)
-            FROM fct_force_month_coverage WHERE dataset_name = {sql_literal(dataset)} GROUP BY ALL""",
-        ["month", "force", "status"],
+        f"""SELECT strftime(c.file_month, '%Y-%m'), c.force_id,
+                   CASE WHEN NOT s.is_expected THEN 'unexpected' WHEN s.is_gap THEN 'gap'
+                        WHEN s.is_partial THEN 'partial' ELSE 'published' END,
+                   count(*)
+            FROM fct_force_month_coverage c JOIN dim_coverage_statuses s USING (coverage_status)
+            WHERE c.dataset_name = {sql_literal(dataset)} GROUP BY ALL""",
+        ["month", "force", "kind"],
         ["n"],
         relabel=names,
         unknown=unknown,

@@ -7,31 +7,25 @@ from police_assets.site.cubes import Published, cube_from_query
 from police_assets.site.pages import charts
 from police_assets.site.pages.base import Filter, Page, View, force_names, month_filters
 
-# fct_force_month_coverage.coverage_status -> label, in display order, with its colour
-STATUS = {
-    "complete": ("Published", charts.SKY),
-    "partial": ("Partial file", charts.YELLOW),
-    "empty": ("Empty file", charts.ORANGE),
-    "missing": ("No file", charts.VERMILION),
-    "never": ("Never published", charts.GREY),
-}
-ORDER = [label for label, _ in STATUS.values()]
-
 
 def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
-    labels = " ".join(f"WHEN '{status}' THEN '{label}'" for status, (label, _) in STATUS.items())
+    # the vocabulary (label, order, meaning, colour) is the published dim_coverage_statuses'
+    statuses = con.execute(
+        "SELECT coverage_label, chart_colour FROM dim_coverage_statuses ORDER BY coverage_order"
+    ).fetchall()
+    [(unexpected,)] = con.execute("SELECT coverage_label FROM dim_coverage_statuses WHERE NOT is_expected").fetchall()
     coverage = cube_from_query(
         con,
         "coverage",
-        f"""SELECT strftime(file_month, '%Y-%m'), force_id, dataset_name, CASE coverage_status {labels} END,
-                   count(*), count(*) FILTER (WHERE coverage_status IN ('missing', 'empty')),
-                   count(*) FILTER (WHERE coverage_status = 'partial'),
-                   count(*) FILTER (WHERE coverage_status <> 'never'), sum(coalesce(record_count, 0))
-            FROM fct_force_month_coverage GROUP BY ALL""",
+        """SELECT strftime(c.file_month, '%Y-%m'), c.force_id, c.dataset_name, s.coverage_label,
+                   count(*), count(*) FILTER (WHERE s.is_expected AND s.is_gap),
+                   count(*) FILTER (WHERE s.is_partial),
+                   count(*) FILTER (WHERE s.is_expected), sum(coalesce(c.record_count, 0))
+            FROM fct_force_month_coverage c JOIN dim_coverage_statuses s USING (coverage_status) GROUP BY ALL""",
         ["month", "force", "dataset", "status"],
         ["n", "gaps", "partial", "expected", "records"],
-        orders={"status": ORDER, "dataset": [spec.title for spec in DATASETS]},
+        orders={"status": [label for label, _ in statuses], "dataset": [spec.title for spec in DATASETS]},
         # the coverage mart names a dataset by its file suffix; the dataset spec table gives its title
         relabel={**names, "dataset": {spec.file_suffix: spec.title for spec in DATASETS}},
         unknown=unknown,
@@ -84,7 +78,7 @@ def build(con: Published, unknown: str) -> Page:
                 "Which force-months were published",
                 "One cell per force and month, coloured by whether a file was published, whole, partial or empty.",
                 group=["force", "month", "status"],
-                chart=charts.heatmap(ORDER, [color for _, color in STATUS.values()]),
+                chart=charts.heatmap([label for label, _ in statuses], [colour for _, colour in statuses]),
                 columns=[("force", "Force", "text"), ("month", "Month", "text"), ("status", "Status", "text")],
             ),
             View(
@@ -102,7 +96,7 @@ def build(con: Published, unknown: str) -> Page:
         ],
         notes=[
             "Stop-and-search and outcome files are published per force; some forces publish none at all "
-            '("Never published"), which is not counted as missing.',
+            f'("{unexpected}"), which is not counted as missing.',
             "Partial: records below half the force's median over its surrounding 12 months (at least 2 of them "
             "with records); the rule lives in the dbt model fct_force_month_coverage.",
             *set_aside_note,

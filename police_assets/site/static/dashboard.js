@@ -2,7 +2,7 @@
 // cube, sum the measures per group, derive ratios, then hand the rows to the Vega chart, the table
 // alternative and the headline numbers. One code path feeds all three, so they always agree.
 // Unknown is never zero: a ratio whose denominator is 0 reads "not published"; a selection none of whose
-// force-months was published reads "no data"; the page's coverage cube (the marts' coverage_status) says
+// force-months was published reads "no data"; the page's coverage cube (what the marts' coverage_status means) says
 // which force-months of the selection are missing or partial, and trend rows carry it so charts mark them.
 // Written against plain browser APIs (no framework): DecompressionStream, Map, template literals.
 "use strict";
@@ -70,17 +70,17 @@ function coverageOf(state) {
   const out = { expected: 0, published: 0, missing: [], partial: [], byMonth: new Map() };
   for (let i = 0; i < cube.rows; i++) {
     if (!allowed.every(([col, mask]) => mask[col[i]])) continue;
-    const status = label("status", i);
-    if (status === "never") continue;
+    const kind = label("kind", i);  // what the force-month's coverage status means (pages/base.py coverage_cube)
+    if (kind === "unexpected") continue;
     const month = label("month", i), force = label("force", i);
     let m = out.byMonth.get(month);
     if (!m) out.byMonth.set(month, (m = { expected: 0, missing: [], partial: [] }));
     m.expected += 1;
     out.expected += 1;
-    if (status === "missing" || status === "empty") { m.missing.push(force); out.missing.push(`${force} ${month}`); }
+    if (kind === "gap") { m.missing.push(force); out.missing.push(`${force} ${month}`); }
     else {
       out.published += 1;
-      if (status === "partial") { m.partial.push(force); out.partial.push(`${force} ${month}`); }
+      if (kind === "partial") { m.partial.push(force); out.partial.push(`${force} ${month}`); }
     }
   }
   return out;
