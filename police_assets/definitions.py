@@ -11,7 +11,6 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from police_assets.automation.sensors import build_dead_run_reaper, build_monthly_schedule, build_release_sensor
 from police_assets.core import config
-from police_assets.core.runs import wait_for_slots_without_spinning
 from police_assets.core.storage import PoliceStorage
 from police_assets.lake.assets import lake_assets
 from police_assets.publish.assets import marts_postgres, marts_snapshot
@@ -32,11 +31,7 @@ config.check_settings()
 # through police-dbt, which stops dbt if the run's process dies (police_assets.transform.dbt_guard).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("police-dbt"))
 
-# A step blocked on the warehouse pool sleeps between checks instead of spinning (see police_assets.core.runs).
-wait_for_slots_without_spinning()
-
 storage = PoliceStorage.from_env()
-storage.export_env()  # dbt run from the UI or CLI sees the same warehouse file as the Python assets
 
 all_assets = [archive_month, *lake_assets, *warehouse_assets, force_files, police_dbt_assets, marts_snapshot, site]
 if config.marts_postgres_url():  # the marts for BI tools, only where a PostgreSQL is configured (docs/operations.md)

@@ -7,20 +7,25 @@ data.police.uk publishes it; the sensor only ever asks for published months.
 """
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
-from dagster import BetaWarning, MonthlyPartitionsDefinition
+from dagster import BackfillPolicy, BetaWarning, MonthlyPartitionsDefinition
 
 from police_assets.core.months import FIRST_MONTH
 
 monthly_partitions = MonthlyPartitionsDefinition(start_date=FIRST_MONTH, fmt="%Y-%m", end_offset=0)
 
-# Every partitioned asset declares BackfillPolicy.single_run() (one run per backfill, docs/decisions), which is
-# beta in this Dagster; the warning repeats on each CLI call and `dagster dev` start and tells users nothing.
-# Filtered here because every asset module imports this one before it declares an asset.
-warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
-# Dagster's own parser of `--select` strings passes a beta parameter (`AssetSelection.all(include_sources=...)`):
-# nothing a user of this project can act on either.
-warnings.filterwarnings("ignore", category=BetaWarning, message=".*include_sources.*")
+
+def single_run(decorator: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
+    """``decorator(**kwargs)`` (``asset``, ``multi_asset``, ``dbt_assets``) for a partitioned asset whose
+    backfill is one run over the whole range (docs/decisions): the one place that declares it. The policy is
+    beta in this Dagster, and each declaration would warn on every CLI call and ``dagster dev`` start,
+    telling users nothing; the warning is silenced for the declaration alone, not for the process."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+        return decorator(backfill_policy=BackfillPolicy.single_run(), **kwargs)
+
 
 # The tags that make one run cover a range of partitions (a single-run backfill): what the UI's backfill, the
 # release sensor and the tests put on a run.

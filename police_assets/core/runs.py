@@ -13,7 +13,7 @@ never gives it back and stays STARTED, so every later run would wait for that sl
   runs that ended, 5 minutes after.
 
 A step that does wait for the slot says which run holds it, and sleeps between checks rather than spinning
-(:func:`wait_for_slots_without_spinning`).
+(``core.internals.wait_for_slots_without_spinning``).
 
 Only runs tagged by this code on this host are judged: a run on another machine, or one started before this
 code, is never touched. A recycled process id makes a dead run look alive; it then waits for run monitoring.
@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
 
 from police_assets.core.tempfiles import writer_alive
 
@@ -78,25 +76,3 @@ def slot_holders(instance: DagsterInstance, pool: str) -> list[str]:
     if not instance.event_log_storage.supports_global_concurrency_limits:
         return []
     return sorted(instance.event_log_storage.get_concurrency_info(pool).active_run_ids)
-
-
-_DAGSTER_INTERVAL = InstanceConcurrencyContext.interval_to_next_pending_claim_check  # kept for the test
-
-
-def wait_for_slots_without_spinning() -> None:
-    """Dagster 1.13's in-process executor sleeps, between checks of a step blocked on a pool, for
-    ``InstanceConcurrencyContext.interval_to_next_pending_claim_check()``, which returns ``min([0, ...])``:
-    never above zero, so a blocked step re-polls in a tight loop and burns a core for as long as it waits.
-    Answer the time to the step's next planned claim check instead (Dagster spaces those from 1 s up to 15 s).
-    Idempotent; tests/core/test_runs.py fails when Dagster's own method stops returning 0 (then drop this)."""
-    cls = InstanceConcurrencyContext
-    if getattr(cls.interval_to_next_pending_claim_check, "_police", False):
-        return
-
-    def interval_to_next_pending_claim_check(self) -> float:
-        if not self._pending_claims or not self._pending_timeouts:
-            return 0.0
-        return max(0.0, min(self._pending_timeouts.values()) - time.time())
-
-    interval_to_next_pending_claim_check._police = True  # type: ignore[attr-defined]
-    cls.interval_to_next_pending_claim_check = interval_to_next_pending_claim_check  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 
-from police_assets.core import config, runs
+from police_assets.core import config, internals, runs
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ class PoliceStorage(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run_id = context.run.run_id if context.run else None
         logger = context.log or log
+        # a step blocked on the warehouse pool sleeps between checks instead of spinning (core.internals)
+        internals.wait_for_slots_without_spinning()
         if context.instance is None or not run_id:
             return  # a sensor or schedule evaluation, or a direct call: no run to register
         unrecorded = (

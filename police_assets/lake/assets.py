@@ -7,7 +7,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    BackfillPolicy,
     Failure,
     MetadataValue,
     multi_asset,
@@ -16,7 +15,7 @@ from dagster import (
 from police_assets.core.config import explain_out_of_memory
 from police_assets.core.datasets import DATASETS, DatasetSpec
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, run_metadata, stage_results
-from police_assets.core.partitions import monthly_partitions
+from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import PoliceStorage
 from police_assets.lake.convert import (
     LakeResult,
@@ -49,11 +48,11 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
     )
 
 
-@multi_asset(
+@single_run(
+    multi_asset,
     name="lake",
     specs=[lake_asset_spec(spec) for spec in DATASETS],
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     can_subset=True,
 )
 def lake(context: AssetExecutionContext, storage: PoliceStorage):

@@ -1,9 +1,9 @@
 """Stage 6, publish: the marts exported for readers (Parquet + a read-only DuckDB copy), last in the run."""
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
-from police_assets.core.partitions import monthly_partitions
+from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
 from police_assets.publish.postgres import load_published
 from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts
@@ -35,11 +35,11 @@ def publish(con, storage: PoliceStorage, log=lambda message: None) -> PublishRes
 MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] in ("marts", "publish"))
 
 
-@asset(
+@single_run(
+    asset,
     key=AssetKey(["publish", "marts_snapshot"]),
     deps=MART_KEYS,
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     group_name="publish",
     owners=OWNERS,
@@ -74,11 +74,11 @@ def marts_snapshot(context: AssetExecutionContext, storage: PoliceStorage) -> Ma
     )
 
 
-@asset(
+@single_run(
+    asset,
     key=AssetKey(["publish", "marts_postgres"]),
     deps=[marts_snapshot],
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     pool=POSTGRES_POOL,
     group_name="publish",
     owners=OWNERS,

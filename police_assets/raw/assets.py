@@ -2,11 +2,11 @@
 
 import time
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, per_partition, run_metadata
 from police_assets.core.months import months_between
-from police_assets.core.partitions import monthly_partitions
+from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import PoliceStorage
 from police_assets.raw.provenance import ProvenanceError, check_source
 from police_assets.raw.zone import clean_stale, fetch_month
@@ -15,10 +15,10 @@ from police_assets.source.remote_zip import ArchiveError
 from police_assets.source.resource import DataPoliceUk
 
 
-@asset(
+@single_run(
+    asset,
     key=["raw", "archive_month"],
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     group_name="raw",
     owners=OWNERS,
     code_version=code_version(__name__),

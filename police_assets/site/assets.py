@@ -1,20 +1,20 @@
 """Stage 7, the public dashboards: a static site rendered from the published snapshot, last in the lineage."""
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from police_assets.core.config import explain_out_of_memory
 from police_assets.core.metadata import OWNERS, code_version, markdown_table, months_metadata
-from police_assets.core.partitions import monthly_partitions
+from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import PoliceStorage
 from police_assets.publish.assets import marts_snapshot
 from police_assets.site.render import render_site
 
 
-@asset(
+@single_run(
+    asset,
     key=AssetKey(["publish", "site"]),
     deps=[marts_snapshot],
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     group_name="publish",
     owners=OWNERS,
     code_version=code_version(__name__),

@@ -12,7 +12,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
-    BackfillPolicy,
     Config,
     Failure,
     Output,
@@ -24,7 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from police_assets.core.config import out_of_memory_advice
 from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
-from police_assets.core.partitions import monthly_partitions
+from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
 from police_assets.core.tempfiles import temp_path
 from police_assets.transform.lineage import column_lineage
@@ -218,12 +217,12 @@ class DbtRunConfig(Config):
 TRANSLATOR = PoliceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(
+@single_run(
+    dbt_assets,
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=TRANSLATOR,
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
 def police_dbt_assets(

@@ -6,10 +6,10 @@ running. DuckDB allows one writer per file and dbt holds it, so that connection 
 Here the same computation runs once dbt has exited, from the column types the dbt step has just read through
 its single read-only connection (:func:`police_assets.transform.assets.warehouse_catalogue`).
 
-The computation is dagster-dbt's own (``_build_column_lineage_metadata``, private in the pinned 0.29.27): the
-lineage is theirs, not a second implementation. Lineage is catalogue decoration: if it cannot be built for a
-model (a private API that changed, SQL that sqlglot cannot parse), that model has none and the run goes on, with
-a warning naming it.
+The computation is dagster-dbt's own (private: reached through core.internals, which checks the pinned
+version): the lineage is theirs, not a second implementation. Lineage is catalogue decoration: if it cannot be
+built for a model (SQL that sqlglot cannot parse), that model has none and the run goes on, with a warning
+naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from police_assets.core.internals import column_lineage_metadata
 from police_assets.transform.project import dbt_project, manifest, manifest_nodes, relation_of
 
 
@@ -32,11 +33,6 @@ def column_lineage(
     """``{unique_id: {"dagster/column_lineage": ...}}`` for the models among ``unique_ids`` (what the dbt step
     materialised); ``tables`` is the warehouse catalogue by (schema, table), ``target_path`` the dbt run's
     target folder (its compiled SQL), ``translator`` the dbt assets' (it names the upstream assets)."""
-    try:
-        from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
-    except ImportError as exc:  # the private helper moved: no lineage, say so once
-        log.warning(f"no column lineage: dagster-dbt's lineage helper is not where it was ({exc})")
-        return {}
     full, nodes = manifest(), manifest_nodes()
     out: dict[str, dict] = {}
     for unique_id in unique_ids:
@@ -49,15 +45,8 @@ def column_lineage(
             if parent and parent.get("relation_name"):
                 parents[parent["relation_name"]] = _columns(tables.get(relation_of(parent)))
         try:
-            out[unique_id] = _build_column_lineage_metadata(
-                event_history_metadata=EventHistoryMetadata(
-                    columns=_columns(tables.get(relation_of(props))), parents=parents
-                ),
-                dbt_resource_props=props,
-                manifest=full,
-                dagster_dbt_translator=translator,
-                target_path=Path(target_path),
-                project=dbt_project,
+            out[unique_id] = column_lineage_metadata(
+                _columns(tables.get(relation_of(props))), parents, props, full, translator, target_path, dbt_project
             )
         except Exception as exc:  # noqa: BLE001 - decoration must never fail the run
             log.warning(f"no column lineage for {props['name']}: {type(exc).__name__}: {exc}")

@@ -7,7 +7,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    BackfillPolicy,
     MaterializeResult,
     asset,
     multi_asset,
@@ -23,7 +22,7 @@ from police_assets.core.metadata import (
     run_metadata,
     stage_results,
 )
-from police_assets.core.partitions import monthly_partitions
+from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
 from police_assets.lake.convert import column_schema, lake_path, read_set_aside
 from police_assets.raw.zone import read_manifest
@@ -54,11 +53,11 @@ def warehouse_asset_spec(spec: DatasetSpec) -> AssetSpec:
     )
 
 
-@multi_asset(
+@single_run(
+    multi_asset,
     name="warehouse",
     specs=[warehouse_asset_spec(spec) for spec in DATASETS],
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     can_subset=True,
 )
@@ -124,12 +123,12 @@ def _warehouse_metadata(con, spec: DatasetSpec, loads: list[LoadResult], months:
 warehouse_assets = [warehouse]
 
 
-@asset(
+@single_run(
+    asset,
     key=["warehouse", "force_files"],
     # the lake: which files its conversion set aside (a header off the contract), and why
     deps=[["raw", "archive_month"], *(["lake", spec.name] for spec in DATASETS)],
     partitions_def=monthly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     group_name="warehouse",
     owners=OWNERS,

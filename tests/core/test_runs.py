@@ -119,19 +119,6 @@ def test_a_run_that_may_be_alive_is_never_touched(instance, which):
     assert runs.slot_holders(instance, "duckdb") == [run_id]
 
 
-def test_a_blocked_step_sleeps_between_checks_instead_of_spinning():
-    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
-
-    class Waiting:
-        _pending_claims = {"warehouse"}
-        _pending_timeouts = {"warehouse": time.time() + 5}
-
-    runs.wait_for_slots_without_spinning()
-    assert 4 < InstanceConcurrencyContext.interval_to_next_pending_claim_check(Waiting()) <= 5
-    # Dagster's own method still answers 0 (a busy loop): when this fails, Dagster fixed it; drop the shim
-    assert runs._DAGSTER_INTERVAL(Waiting()) == 0
-
-
 def test_dbt_stops_when_the_run_that_started_it_is_killed(tmp_path):
     """Regression: dbt outlived a killed run and kept writing the warehouse as an orphan. Started exactly as
     dagster-dbt starts it (stdout a pipe the run reads, stderr into it), so when the run dies the launcher's own

@@ -1,0 +1,100 @@
+"""Every use of a private Dagster or dbt name, in one place, and the versions it was written against.
+
+Three arguments with the frameworks are won by reaching into their internals; each is small, each says why, and
+each breaks silently if an upgrade moves what it touches. So they live here, and importing this module checks
+that the installed versions are the pinned ones (pyproject.toml): an upgrade stops at load with a message
+naming what to re-check, instead of a shim that quietly no longer applies.
+
+* A step blocked on the warehouse pool spins a core (Dagster's in-process executor waits 0 s between checks):
+  :func:`wait_for_slots_without_spinning` patches the method it asks.
+* dagster-dbt runs ``dbt --version`` before every dbt command to learn a version this environment pins:
+  :class:`DbtCliResourceWithKnownVersion` answers it (``DbtCliResource._cli_version``).
+* Column lineage is dagster-dbt's own computation, run after dbt exits (DuckDB's one writer):
+  :func:`column_lineage_metadata` (``dagster_dbt.core.dbt_cli_event._build_column_lineage_metadata``).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from packaging import version
+
+# The versions these uses were written and tested against; pyproject.toml pins the same.
+WRITTEN_FOR = {"dagster": "1.13.27", "dagster-dbt": "0.29.27", "dbt-core": "1.11.16"}
+
+
+class FrameworkVersionError(RuntimeError):
+    """An installed Dagster or dbt is not the version this module's uses of their internals were written for."""
+
+
+def check_versions(installed: dict[str, str] | None = None) -> None:
+    installed = installed or {name: importlib.metadata.version(name) for name in WRITTEN_FOR}
+    wrong = {name: v for name, v in installed.items() if v != WRITTEN_FOR[name]}
+    if wrong:
+        raise FrameworkVersionError(
+            "police_assets reaches into private parts of "
+            + ", ".join(f"{name} {WRITTEN_FOR[name]} (installed: {v})" for name, v in sorted(wrong.items()))
+            + ". Re-check each use in police_assets/core/internals.py against the new version (its tests: "
+            "tests/core/test_internals.py), then update WRITTEN_FOR there and the pins in pyproject.toml; or "
+            "reinstall the pinned versions: make setup."
+        )
+
+
+check_versions()
+
+from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext  # noqa: E402
+from dagster_dbt import DbtCliResource  # noqa: E402
+
+DAGSTER_INTERVAL = InstanceConcurrencyContext.interval_to_next_pending_claim_check  # Dagster's own, for the test
+
+
+def wait_for_slots_without_spinning() -> None:
+    """Dagster's in-process executor sleeps, between checks of a step blocked on a pool, for
+    ``InstanceConcurrencyContext.interval_to_next_pending_claim_check()``, which returns ``min([0, ...])``:
+    never above zero, so a blocked step re-polls in a tight loop and burns a core for as long as it waits.
+    Answer the time to the step's next planned claim check instead (Dagster spaces those from 1 s up to 15 s).
+    Idempotent; applied when a run's storage resource starts (core.storage), never on import.
+    tests/core/test_internals.py fails when Dagster's own method stops returning 0 (then drop this)."""
+    cls = InstanceConcurrencyContext
+    if getattr(cls.interval_to_next_pending_claim_check, "_police", False):
+        return
+
+    def interval_to_next_pending_claim_check(self) -> float:
+        if not self._pending_claims or not self._pending_timeouts:
+            return 0.0
+        return max(0.0, min(self._pending_timeouts.values()) - time.time())
+
+    interval_to_next_pending_claim_check._police = True  # type: ignore[attr-defined]
+    cls.interval_to_next_pending_claim_check = interval_to_next_pending_claim_check  # type: ignore[method-assign]
+
+
+class DbtCliResourceWithKnownVersion(DbtCliResource):
+    """``DbtCliResource`` that knows dbt's version without running ``dbt --version`` (a slow subprocess before
+    every dbt command: docs/benchmarks.md). The dbt it runs always comes from this same environment, so the
+    installed dbt-core's version is the same answer."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        from dbt.version import __version__ as dbt_version
+
+        return version.parse(dbt_version)
+
+
+def column_lineage_metadata(
+    columns: dict, parents: dict, props: dict, manifest: dict, translator: Any, target_path: Path, project: Any
+) -> dict:
+    """dagster-dbt's column lineage of one model, from its columns' types and its parents' (by relation name)."""
+    from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
+
+    return _build_column_lineage_metadata(
+        event_history_metadata=EventHistoryMetadata(columns=columns, parents=parents),
+        dbt_resource_props=props,
+        manifest=manifest,
+        dagster_dbt_translator=translator,
+        target_path=Path(target_path),
+        project=project,
+    )
