@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 
+from police_assets.core.sql import sql_literal
 from police_assets.site.cubes import Published, cube_from_query
 from police_assets.site.pages import charts
 from police_assets.site.pages.base import (
@@ -17,13 +20,6 @@ from police_assets.site.pages.base import (
     share,
 )
 
-# The outcome statuses that are not an outcome (the marts' macro outcome_status names them).
-RECORDED, AWAITING, NOT_PUBLISHED, FROM_STREET = (
-    "Outcome recorded",
-    "Awaiting an outcome",
-    "No outcome data published",
-    "Outcome from the street file",
-)
 STREET_WAIT = "Not known (street file)"
 LONGEST_WAIT = 12  # months; longer waits share one bar
 
@@ -35,11 +31,14 @@ def wait_label(months: int) -> str:
     return "1 month" if months == 1 else f"{months} months"
 
 
-WAIT_ORDER = [wait_label(n) for n in range(LONGEST_WAIT + 1)] + [STREET_WAIT, AWAITING, NOT_PUBLISHED]
-
-
 def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
+    # the outcome statuses (labels and meanings) are the published dim_outcome_statuses' (macro outcome_statuses)
+    status = dict(con.execute("SELECT outcome_status_key, outcome_status FROM dim_outcome_statuses").fetchall())
+    recorded, awaiting, unpublished, from_street = (
+        status[k] for k in ("recorded", "awaiting", "unpublished", "street")
+    )
+    wait_order = [wait_label(n) for n in range(LONGEST_WAIT + 1)] + [STREET_WAIT, awaiting, unpublished]
     group_order = [
         r[0]
         for r in con.execute("SELECT outcome_group FROM dim_outcome_groups ORDER BY outcome_group_order").fetchall()
@@ -47,17 +46,17 @@ def build(con: Published, unknown: str) -> Page:
     outcomes = cube_from_query(
         con,
         "outcomes",
-        f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name, outcome_group,
-                   sum(crime_count), sum(no_suspect_identified_count),
-                   sum(crime_count) FILTER (WHERE outcome_status = '{AWAITING}'),
-                   sum(crime_count) FILTER (WHERE outcome_status = '{NOT_PUBLISHED}'),
-                   sum(crime_count) FILTER (WHERE outcome_status IN ('{RECORDED}', '{AWAITING}'))
-            FROM agg_outcomes_by_crime_type GROUP BY ALL""",
+        """SELECT strftime(a.crime_month, '%Y-%m'), a.force_id, a.crime_type_name, a.outcome_group,
+                   sum(a.crime_count), sum(a.no_suspect_identified_count),
+                   sum(a.crime_count) FILTER (WHERE s.is_awaiting),
+                   sum(a.crime_count) FILTER (WHERE NOT s.has_outcome_data),
+                   sum(a.crime_count) FILTER (WHERE s.is_force_publishing_outcome_files)
+            FROM agg_outcomes_by_crime_type a JOIN dim_outcome_statuses s USING (outcome_status) GROUP BY ALL""",
         ["month", "force", "type", "group"],
         # tracked: the crimes whose force published outcome files for their month or later, the only ones that
         # can be awaiting one (a crime known from the street file alone never is)
         ["n", "no_suspect", "awaiting", "unpublished", "tracked"],
-        orders={"group": [*group_order, AWAITING, NOT_PUBLISHED]},
+        orders={"group": [*group_order, awaiting, unpublished]},
         relabel=names,
         derived={"known": ("n", "unpublished")},  # crimes with outcome data
         unknown=unknown,
@@ -69,7 +68,7 @@ def build(con: Published, unknown: str) -> Page:
         con.by_month(
             "fct_street_crimes",
             f"""SELECT strftime(crime_month, '%Y-%m'), force_id, crime_type_name,
-                       CASE WHEN outcome_status = '{RECORDED}' THEN least(months_to_outcome, {LONGEST_WAIT})::VARCHAR
+                       CASE WHEN outcome_status = {sql_literal(recorded)} THEN least(months_to_outcome, {LONGEST_WAIT})::VARCHAR
                             ELSE outcome_status END,
                        count(*)
                 FROM fct_street_crimes WHERE NOT is_anti_social_behaviour GROUP BY ALL""",
@@ -77,17 +76,17 @@ def build(con: Published, unknown: str) -> Page:
         ),
         ["month", "force", "type", "wait"],
         ["n"],
-        orders={"wait": WAIT_ORDER},
+        orders={"wait": wait_order},
         relabel={
             **names,
-            "wait": {str(n): wait_label(n) for n in range(LONGEST_WAIT + 1)} | {FROM_STREET: STREET_WAIT},
+            "wait": {str(n): wait_label(n) for n in range(LONGEST_WAIT + 1)} | {from_street: STREET_WAIT},
         },
         unknown=unknown,
     )
     known = "crimes with outcome data published"
     tracked = "crimes whose force publishes outcome files"
     no_files = "no force of this selection published outcome files for its months"
-    visible_waits = [w for w in WAIT_ORDER if w != NOT_PUBLISHED]
+    visible_waits = [w for w in wait_order if w != unpublished]
     return Page(
         slug="outcomes",
         title="Outcomes",
@@ -145,8 +144,8 @@ def build(con: Published, unknown: str) -> Page:
                 "Share of each crime type's crimes (with outcome data) by latest outcome group; outcomes taken from "
                 "street files count in their group.",
                 group=["type", "group"],
-                left_out={"where": {"group": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
-                chart=charts.stacked_share("type", "Crime type", "group", "Latest outcome", [*group_order, AWAITING]),
+                left_out={"where": {"group": unpublished}, "text": "have no outcome data published and are left out"},
+                chart=charts.stacked_share("type", "Crime type", "group", "Latest outcome", [*group_order, awaiting]),
                 columns=[("type", "Crime type", "text"), ("group", "Latest outcome", "text"), ("n", "Crimes", "int")],
             ),
             View(
@@ -156,7 +155,7 @@ def build(con: Published, unknown: str) -> Page:
                 "Crimes by months between the crime and its latest outcome; awaiting means none yet. An outcome "
                 "from a street file has no date.",
                 group=["wait"],
-                left_out={"where": {"wait": NOT_PUBLISHED}, "text": "have no outcome data published and are left out"},
+                left_out={"where": {"wait": unpublished}, "text": "have no outcome data published and are left out"},
                 needs={
                     "cube": "outcomes",
                     "measure": "tracked",
@@ -169,7 +168,7 @@ def build(con: Published, unknown: str) -> Page:
                         x=alt.X("wait:N", sort=visible_waits, title="Months from crime to latest outcome"),
                         y=alt.Y("n:Q", title="Crimes"),
                         color=alt.condition(
-                            f"datum.wait == '{AWAITING}'", alt.value(charts.VERMILION), alt.value(charts.BLUE)
+                            f"datum.wait == {json.dumps(awaiting)}", alt.value(charts.VERMILION), alt.value(charts.BLUE)
                         ),
                         tooltip=[alt.Tooltip("wait:N", title="Time to outcome"), alt.Tooltip("n:Q", format=",")],
                     )
@@ -192,7 +191,7 @@ def build(con: Published, unknown: str) -> Page:
                 columns=[
                     ("month", "Crime month", "text"),
                     ("tracked", "Crimes whose force publishes outcome files", "int"),
-                    ("awaiting", "Awaiting an outcome", "int"),
+                    ("awaiting", awaiting, "int"),
                     ("awaiting_share", "Share awaiting", "pct"),
                     ("coverage_note", "Coverage", "note"),
                 ],
