@@ -22,7 +22,7 @@
 {%- endmacro %}
 
 {#- How many months the run's window spans (zero or less for an empty or reversed window; the defaults in
-    dbt_project.yml give 11,857). -#}
+    dbt_project.yml, every date, give 35,976). -#}
 {% macro window_month_count() -%}
     {%- set window = month_window() -%}
     {%- set first = window[0].split("-") | map("int") | list -%}
