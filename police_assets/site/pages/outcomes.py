@@ -95,8 +95,10 @@ def build(con: Published, unknown: str) -> Page:
             "outcome files of that month and every later month. Where a force published no outcome files, the "
             'street file\'s "Last outcome category" (a snapshot at publication) stands in, marked as such; '
             'where there is neither, the crime counts as "no outcome data published", never as awaiting. '
-            "Shares are over the crimes with outcome data. Anti-social behaviour has no outcomes and is left "
-            "out. Recent months always look unresolved: outcomes keep arriving for months."
+            "Shares are over the crimes with outcome data; the share still awaiting one, over the crimes whose "
+            "force publishes outcome files (a force that publishes none says nothing about what its crimes "
+            "await). Anti-social behaviour has no outcomes and is left out. Recent months always look "
+            "unresolved: outcomes keep arriving for months."
         ),
         cubes=[outcomes, waits, coverage_cube(con, "street", names, unknown)],
         coverage="coverage",
