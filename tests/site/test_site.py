@@ -800,3 +800,12 @@ def test_counts_never_tick_a_fraction_of_one(open_page, built):
     ticks = page.eval_on_selector_all("#chart-gaps_by_force g.role-axis-label text", "ts => ts.map(t => t.textContent)")
     numbers = [t for t in ticks if t and (t.replace(",", "").isdigit() or "." in t)]
     assert numbers and all("." not in t for t in numbers) and len(numbers) == len(set(numbers)), ticks
+
+
+def test_a_chart_drawn_while_hidden_is_fitted_when_it_shows(open_page, built):
+    storage, *_ = built
+    city = _serving(storage, "SELECT force_name FROM marts.dim_forces WHERE force_id = 'city-of-london'")[0][0]
+    page = open_page("outcomes", hash=urlencode({"force": city}), width=390)  # no outcome files: no waits chart
+    assert page.locator("#chart-waits").is_hidden()
+    _choose(page, "force", "All")
+    assert page.locator("#chart-waits").is_visible() and page.evaluate(LAYOUT) == []

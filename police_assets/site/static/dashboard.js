@@ -315,11 +315,7 @@ function fillLeftOut(view, state, rows) {
   if (!spec) return;
   let n, k;
   if (rows.leftOut) ({ whole: n, part: k } = rows.leftOut);
-  else {
-    const whole = CUBES[spec.cube].measures[0];
-    const [row] = compute({ cube: spec.cube, group: [], ratios: {}, where: view.where, measures: [whole, spec.measure] }, state);
-    [n, k] = [row[whole], row[spec.measure]];
-  }
+  else ({ whole: n, part: k } = counted(spec.cube, spec.measure, state)[0]);
   const el = document.getElementById("left-out-" + view.id);
   el.dataset.value = String(k);
   el.dataset.whole = String(n);
@@ -368,6 +364,13 @@ async function update() {
   }
   await Promise.all(pending);
   for (const view of PAGE.views) await declutter(view);
+  // New rows can widen a chart (longer axis labels, a chart drawn while hidden now shown): fit it again.
+  for (const view of PAGE.views) {
+    const box = document.getElementById("chart-" + view.id);
+    if (!box.hidden && Math.ceil(box.querySelector("svg").getBoundingClientRect().width) > DRAWN[view.id].room) {
+      await draw(view, DRAWN[view.id].datasets);
+    }
+  }
   // Timings for bench/site.py: how long this update took, and (in main) when the page was first complete.
   document.body.dataset.updateMs = String(Math.round(performance.now() - started));
   document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
