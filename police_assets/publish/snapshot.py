@@ -78,12 +78,12 @@ def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, tuple[str
     return split
 
 
-def _logic(columns: list[tuple[str, str]], views: str) -> str:
-    """What a month's rows depend on besides its data: the table's published ``columns`` (name, type) and
+def _logic(columns: list[tuple[str, str]], views: str, options: str) -> str:
+    """What a month's file depends on besides its data: the table's published ``columns`` (name, type),
     ``views``, the SQL of every view in the warehouse (:func:`_views`; the dbt views compute the marts at read
-    time). An upgrade that changes a view's logic, or a mart's columns, without rebuilding a table changes this,
-    and every month is written again."""
-    return hashlib.sha256(json.dumps([columns, views]).encode()).hexdigest()[:16]
+    time), and ``options``, how the file is written (compression, the generated-data mark). An upgrade that
+    changes any of them without rebuilding a table changes this, and every month is written again."""
+    return hashlib.sha256(json.dumps([columns, views, options]).encode()).hexdigest()[:16]
 
 
 def _views(warehouse: duckdb.DuckDBPyConnection) -> str:
@@ -166,7 +166,7 @@ def _build(
             continue
         column, versions = split[table]
         (parquet_dir / table).mkdir()
-        logic = _logic(columns, views)
+        logic = _logic(columns, views, options)
         before = previous_parts.get(table, {})
         before = before if before.get("logic") == logic else {}
         months: dict[str, dict] = {}

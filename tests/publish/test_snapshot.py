@@ -211,5 +211,9 @@ def test_unchanged_months_are_carried_over_and_a_change_of_logic_rewrites_them_a
         publish_marts(con, published)
         third = _month_inodes(published)
         assert not set(third.values()) & set(first.values())
+
+        # how the files are written changes (the folder now holds generated data): every month is written again
+        publish_marts(con, published, generated={"generated_by": "a test"})
+        assert not set(_month_inodes(published).values()) & set(third.values())
     with duckdb.connect(str(published / "serving.duckdb"), read_only=True) as serving:
         assert serving.execute("SELECT min(street_crime_key) FROM marts.fct_street_crimes").fetchone()[0] == 100
