@@ -8,25 +8,19 @@ every asset that writes it runs in the ``duckdb`` pool (docs/decisions/0002-one-
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 
 from police_assets.core import config, internals, runs
+from police_assets.core.generated import read_note
 
 log = logging.getLogger(__name__)
-
-# A data folder filled from generated data holds this file (written by its first fetch from a source that says
-# its data is generated, police_assets.raw.provenance); the published manifest, every dashboard page and every
-# download then say the numbers are generated. A source folder of generated archives holds it too.
-SAMPLE_MARKER = "GENERATED-SAMPLE-DATA.json"
 
 # Every asset that writes the DuckDB warehouse runs in this pool; dagster.yaml gives every pool one slot, so
 # there is one writer at a time across runs and processes (DuckDB allows one read-write process per file).
@@ -147,23 +141,9 @@ class PoliceStorage(ConfigurableResource):
     def published_dir(self) -> Path:
         return self.root / "published"
 
-    @property
-    def sample_marker(self) -> Path:
-        return self.root / SAMPLE_MARKER
-
     def sample_note(self) -> dict | None:
-        """What generated the data in this folder (``{"generated_by": ..., ...}``), or None for real data."""
-        return json.loads(self.sample_marker.read_text()) if self.sample_marker.is_file() else None
-
-    def mark_generated(self, generated_by: str, source: str) -> None:
-        """Mark this folder as holding generated sample data: every page and published file then says so."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        note = {
-            "generated_by": generated_by,
-            "source": source,
-            "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        self.sample_marker.write_text(json.dumps(note, indent=1))
+        """What generated the data in this folder (core.generated), or None for real data."""
+        return read_note(self.root)
 
     @property
     def warehouse(self) -> Path:

@@ -1,6 +1,6 @@
 """Generated data and real data never share a data folder.
 
-A data folder's marker (``core.storage.SAMPLE_MARKER``) makes every page and download say its numbers are made
+A data folder's mark (``core.generated``) makes every page and download say its numbers are made
 up. Real months fetched into a marked folder would be published under that banner, beside made-up ones; made-up
 months fetched into a real folder would pass for real. So before a run fetches anything, the source's kind (a
 source of generated data says so: ``source.client.GENERATED_HEADER``, or the marker in a folder of archives) is
@@ -10,6 +10,7 @@ month yet takes the kind of its first source.
 
 from __future__ import annotations
 
+from police_assets.core.generated import write_note
 from police_assets.core.storage import PoliceStorage
 
 
@@ -43,4 +44,4 @@ def check_source(storage: PoliceStorage, base_url: str, generated_by: str | None
                 "demo/, and make dev DEMO=1 reads it), or unset DATA_POLICE_UK_URL for https://data.police.uk. "
                 "Nothing was fetched."
             )
-        storage.mark_generated(generated_by, base_url)
+        write_note(storage.root, generated_by, source=base_url)

@@ -25,8 +25,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from police_assets.core.datasets import STOP_AND_SEARCH, dataset_for_member
+from police_assets.core.generated import read_note
 from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, is_month, months_between
-from police_assets.core.storage import SAMPLE_MARKER
 from police_assets.source.client import SourceError, StreetDate
 
 
@@ -50,13 +50,11 @@ class LocalArchives:
 
     @cached_property
     def generated_by(self) -> str | None:
-        """What generated the archives of a folder of generated ones (its SAMPLE_MARKER, or that of the site whose
-        ``data/archive/`` it is), or None."""
+        """What generated the archives of a folder of generated ones (its mark, core.generated, or that of the site
+        whose ``data/archive/`` it is), or None."""
         site = self.root.parent.parent if self.root.parts[-2:] == ("data", "archive") else self.root
-        for marker in {self.root / SAMPLE_MARKER, site / SAMPLE_MARKER}:
-            if marker.is_file():
-                return json.loads(marker.read_text())["generated_by"]
-        return None
+        note = read_note(self.root) or read_note(site)
+        return note["generated_by"] if note else None
 
     @cached_property
     def archives(self) -> dict[str, Path]:

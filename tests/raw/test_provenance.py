@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from police_assets.core.storage import SAMPLE_MARKER, PoliceStorage
+from police_assets.core.generated import SAMPLE_MARKER
+from police_assets.core.storage import PoliceStorage
 from police_assets.raw.assets import archive_month
 from police_dev.fake.server import FakePoliceServer
 from tests.helpers import fast_police, materialize_months

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from police_assets.core import config
+from police_assets.core.generated import write_note
 from police_assets.core.months import add_months, month_range
 from police_assets.core.storage import PoliceStorage
 from police_dev.fake.generate import Release, write_release
@@ -71,14 +72,8 @@ def demo_site(storage: PoliceStorage) -> Path:
 
 
 def mark_generated(storage: PoliceStorage, site: Path) -> None:
-    """Mark the data folder as holding generated data (police_assets.core.storage.SAMPLE_MARKER)."""
-    storage.root.mkdir(parents=True, exist_ok=True)
-    note = {
-        "generated_by": "make demo (police_dev, a fake data.police.uk)",
-        "site": str(site.resolve()),
-        "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    storage.sample_marker.write_text(json.dumps(note, indent=1))
+    """Mark the data folder as holding generated data (police_assets.core.generated), naming the site served."""
+    write_note(storage.root, "make demo (police_dev, a fake data.police.uk)", site=str(site.resolve()))
 
 
 def materialise(months: list[str], env: dict) -> int:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from police_assets.core import config
+from police_assets.core.generated import SAMPLE_MARKER
 from police_assets.core.storage import PoliceStorage
 from police_dev.demo import ensure_instance
 from police_dev.fake.server import FakePoliceServer
@@ -60,7 +61,7 @@ def main() -> int:
         env["DATA_POLICE_UK_URL"] = server.url
         env.setdefault("POLICE_SENSOR_INTERVAL_SECONDS", DEMO_SENSOR_INTERVAL)
         print(
-            f"This data folder holds the demo's GENERATED data ({storage.sample_marker.name}), so the UI reads the "
+            f"This data folder holds the demo's GENERATED data ({SAMPLE_MARKER}), so the UI reads the "
             f"demo's fake data.police.uk at {server.url} (serving {site}), offline.\n"
             "  publish its next release:  make demo-release   (the release sensor, when on, picks it up)\n"
             "  use the real data.police.uk instead:  make dev  (without DEMO=1: data/ and dagster_home/)\n",

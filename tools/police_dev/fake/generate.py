@@ -38,8 +38,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from police_assets.core.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
+from police_assets.core.generated import write_note
 from police_assets.core.months import add_months, month_range, parse_month
-from police_assets.core.storage import SAMPLE_MARKER
 
 # (force id, force name, share of national crime, (lon, lat), local authorities for LSOA names)
 FORCES: tuple[tuple[str, str, float, tuple[float, float], tuple[str, ...]], ...] = (
@@ -567,8 +567,7 @@ GENERATED_BY = "police_dev's fake data.police.uk (tools/police_dev/fake)"
 
 def mark_source_generated(root: str | os.PathLike) -> None:
     """Say that the source folder ``root`` serves generated data."""
-    Path(root).mkdir(parents=True, exist_ok=True)
-    (Path(root) / SAMPLE_MARKER).write_text(json.dumps({"generated_by": GENERATED_BY}, indent=1))
+    write_note(Path(root), GENERATED_BY)
 
 
 def write_release(root: str | os.PathLike, release: Release) -> Path:

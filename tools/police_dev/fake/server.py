@@ -16,7 +16,6 @@ how much of an archive a month really cost.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from police_assets.core.storage import SAMPLE_MARKER
+from police_assets.core.generated import read_note
 from police_assets.source.client import GENERATED_HEADER
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -67,8 +66,8 @@ class ServerState:
 
     @property
     def generated_by(self) -> str | None:  # read per answer: the marker may be written after the server starts
-        marker = self.root / SAMPLE_MARKER
-        return json.loads(marker.read_text())["generated_by"] if marker.is_file() else None
+        note = read_note(self.root)
+        return note["generated_by"] if note else None
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         with self.idle:
