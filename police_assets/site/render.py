@@ -158,15 +158,18 @@ def write_downloads(snapshot: Path, manifest: dict, folder: Path) -> list[dict]:
             link_or_copy(source, parquet)
             csv = folder / f"{prefix}{name}.csv"
             if rows <= CSV_MAX_ROWS:
-                tmp, body = temp_path(csv), temp_path(folder / f"{name}.body.csv")
+                tmp = temp_path(csv)
+                # generated data: DuckDB writes the rows apart, to go after the mark (it cannot write a line
+                # before a header); real data goes straight to the file
+                rows_file = temp_path(folder / f"{name}.rows.csv") if generated else tmp
                 con.execute(
-                    f"COPY (FROM read_parquet({sql_literal(source)})) TO {sql_literal(body)} (FORMAT csv, HEADER)"
+                    f"COPY (FROM read_parquet({sql_literal(source)})) TO {sql_literal(rows_file)} (FORMAT csv, HEADER)"
                 )
-                with open(tmp, "wb") as out, open(body, "rb") as rows_in:
-                    if generated:
+                if generated:
+                    with open(tmp, "wb") as out, open(rows_file, "rb") as rows_in:
                         out.write(f"# {generated_note(generated)}\n".encode())
-                    shutil.copyfileobj(rows_in, out)
-                body.unlink()
+                        shutil.copyfileobj(rows_in, out)
+                    rows_file.unlink()
                 os.replace(tmp, csv)
             else:
                 csv.unlink(missing_ok=True)
