@@ -34,12 +34,12 @@ import duckdb
 from police_assets.core.months import is_month
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 # data.police.uk, and how fast the client may ask it (the source's client reads these defaults from here).
 DEFAULT_BASE_URL = "https://data.police.uk"
 REQUESTS_PER_SECOND = 10.0  # data.police.uk allows 15 (source.client.RateLimiter)
 REQUESTS_BURST = 10  # data.police.uk allows 30
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 
 class SettingError(ValueError):

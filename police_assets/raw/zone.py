@@ -62,7 +62,7 @@ class RawMonth:
 
     @property
     def bytes_on_disk(self) -> int:
-        """What the month's files take on disk (a raw zone from before compression stored the CSVs inflated)."""
+        """What the month's files take on disk (each member's stored size: compressed, or as published)."""
         return sum(m["stored_size"] for m in self.members)
 
     @property

@@ -12,9 +12,10 @@ def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
     # the vocabulary (label, order, meaning, colour) is the published dim_coverage_statuses'
     statuses = con.execute(
-        "SELECT coverage_label, chart_colour FROM dim_coverage_statuses ORDER BY coverage_order"
+        "SELECT coverage_label, chart_colour, is_expected FROM dim_coverage_statuses ORDER BY coverage_order"
     ).fetchall()
-    [(unexpected,)] = con.execute("SELECT coverage_label FROM dim_coverage_statuses WHERE NOT is_expected").fetchall()
+    labels = [label for label, *_ in statuses]
+    [unexpected] = [label for label, _, expected in statuses if not expected]
     coverage = cube_from_query(
         con,
         "coverage",
@@ -25,7 +26,7 @@ def build(con: Published, unknown: str) -> Page:
             FROM fct_force_month_coverage c JOIN dim_coverage_statuses s USING (coverage_status) GROUP BY ALL""",
         ["month", "force", "dataset", "status"],
         ["n", "gaps", "partial", "expected", "records"],
-        orders={"status": [label for label, _ in statuses], "dataset": [spec.title for spec in DATASETS]},
+        orders={"status": labels, "dataset": [spec.title for spec in DATASETS]},
         # the coverage mart names a dataset by its file suffix; the dataset spec table gives its title
         relabel={**names, "dataset": {spec.file_suffix: spec.title for spec in DATASETS}},
         unknown=unknown,
@@ -78,7 +79,7 @@ def build(con: Published, unknown: str) -> Page:
                 "Which force-months were published",
                 "One cell per force and month, coloured by whether a file was published, whole, partial or empty.",
                 group=["force", "month", "status"],
-                chart=charts.heatmap([label for label, _ in statuses], [colour for _, colour in statuses]),
+                chart=charts.heatmap(labels, [colour for _, colour, _ in statuses]),
                 columns=[("force", "Force", "text"), ("month", "Month", "text"), ("status", "Status", "text")],
             ),
             View(
