@@ -367,7 +367,7 @@ async function update() {
   // New rows can widen a chart (longer axis labels, a chart drawn while hidden now shown): fit it again.
   for (const view of PAGE.views) {
     const box = document.getElementById("chart-" + view.id);
-    if (!box.hidden && Math.ceil(box.querySelector("svg").getBoundingClientRect().width) > DRAWN[view.id].room) {
+    if (!box.hidden && drawnWidth(box) > DRAWN[view.id].room) {
       await draw(view, DRAWN[view.id].datasets);
     }
   }
@@ -547,6 +547,9 @@ function narrowed(spec, excess) {
   return out;
 }
 
+// How wide a chart's drawing is, in whole pixels: what must fit its column.
+const drawnWidth = (box) => Math.ceil(box.querySelector("svg").getBoundingClientRect().width);
+
 async function draw(view, datasets) {
   const box = document.getElementById("chart-" + view.id);
   const room = box.parentElement.clientWidth;  // the section's: a chart hidden for now has no width of its own
@@ -557,7 +560,7 @@ async function draw(view, datasets) {
     VIEWS[view.id] = embedded.view;
     DRAWN[view.id] = { room, datasets };
     await declutter(view);
-    const excess = Math.ceil(box.querySelector("svg").getBoundingClientRect().width) - room;
+    const excess = drawnWidth(box) - room;
     if (excess <= 0 || tries === FIT_TRIES) break;
     spec = narrowed(spec, excess + 2);
   }
