@@ -1,12 +1,8 @@
-{{
-    config(
-        incremental_strategy='append',
-        pre_hook="{{ delete_month_window('outcome_month') }}",
-    )
-}}
+{{ config(pre_hook="{{ delete_month_window('outcome_month') }}") }}
 
 {#- One row per outcome recorded for a crime in a month, deduplicated by the rule in the doc block
-    dedup_outcomes (models/intermediate/_rules.md). Incremental by outcome month. -#}
+    dedup_outcomes (models/intermediate/_rules.md), with the outcome in the current vocabulary (seed
+    outcome_types; the published wording kept) and the town of its LSOA. Incremental by outcome month. -#}
 
 with
 
@@ -16,6 +12,12 @@ outcomes as (
     {% if is_incremental() %}
     where {{ in_month_window('outcome_month') }}
     {% endif %}
+
+),
+
+outcome_types as (
+
+    select * from {{ ref('outcome_types') }}
 
 ),
 
@@ -41,23 +43,25 @@ deduplicated as (
 final as (
 
     select
-        record_key as outcome_key,
-        outcome_month,
-        force_id,
-        crime_id,
-        outcome_source,
-        outcome_name,
-        outcome_group,
-        is_final_outcome,
-        is_no_suspect_identified,
-        lsoa_code,
-        lsoa_name,
-        coalesce(town_name, {{ unknown_label() }}) as town_name,
-        published_row_count,
-        source_file,
-        source_row,
+        deduplicated.record_key as outcome_key,
+        deduplicated.outcome_month,
+        deduplicated.force_id,
+        deduplicated.crime_id,
+        deduplicated.outcome_source,
+        coalesce(outcome_types.outcome_name, deduplicated.outcome_source) as outcome_name,
+        coalesce(outcome_types.outcome_group, 'Other') as outcome_group,
+        coalesce(outcome_types.is_final, false) as is_final_outcome,
+        coalesce(outcome_types.is_no_suspect_identified, false) as is_no_suspect_identified,
+        deduplicated.lsoa_code,
+        deduplicated.lsoa_name,
+        coalesce({{ town_from_lsoa_name('deduplicated.lsoa_name') }}, {{ unknown_label() }}) as town_name,
+        deduplicated.published_row_count,
+        deduplicated.source_file,
+        deduplicated.source_row,
         {{ run_started_at_literal() }} as refreshed_at
     from deduplicated
+    left join outcome_types
+        on deduplicated.outcome_source = outcome_types.outcome_source
 
 )
 

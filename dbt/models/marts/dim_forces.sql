@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#- One row per police force (int_forces), as published. -#}
 
 select * from {{ ref('int_forces') }}

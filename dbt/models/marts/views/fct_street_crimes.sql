@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {#- One row per street-level crime or anti-social behaviour incident (int_street_crimes: deduplicated, with
     town and force), with its journey: the latest outcome recorded for it in ANY loaded month
     (int_crime_journeys), and what is known about it (outcome_status: recorded, awaiting, from the street file,

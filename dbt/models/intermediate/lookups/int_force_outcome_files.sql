@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {#- One row per force that published at least one outcomes file in the loaded months: the newest such month.
     A crime of a month up to it has outcome data published (outcome_status); later crimes, and every crime of
     a force without a row here, do not. Small (one row per force), rebuilt as a view. -#}

@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {#- One row per police force: its id (as in file names) and name, from data.police.uk's /api/forces list as
     recorded with each loaded month (the newest name wins). -#}
 

@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {#- One row per crime month x force x crime type x outcome status and latest known outcome: where the crimes
     of a month have got to, and what is not known (outcome_status). A view over the incremental counts
     (int_journey_counts) and the force's outcome files, so a new outcomes file turns earlier "No outcome data

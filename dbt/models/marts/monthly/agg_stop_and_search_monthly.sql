@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_month_window('search_month') }}",
-    )
-}}
+{{ config(pre_hook="{{ delete_month_window('search_month') }}") }}
 
 {#- One row per month x force x self-defined ethnic group x officer-defined ethnicity x age x gender x
     object x outcome: searches, arrests and finds, so arrest and find rates can be computed at any level.

@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_month_window('crime_month') }}",
-    )
-}}
+{{ config(pre_hook="{{ delete_month_window('crime_month') }}") }}
 
 {#- One row per month x force x town x crime type: how many crimes (deduplicated) were reported. -#}
 

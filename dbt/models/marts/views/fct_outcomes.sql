@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {#- One row per outcome recorded for a crime in a month, deduplicated: a view over int_outcomes, where the
     dedup rule and the month-incremental load live. -#}
 

@@ -1,6 +1,5 @@
 {{
     config(
-        incremental_strategy='delete+insert',
         unique_key='street_crime_key',
         pre_hook="{{ delete_month_window('crime_month') }}",
     )

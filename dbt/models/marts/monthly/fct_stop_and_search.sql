@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_month_window('search_month') }}",
-    )
-}}
+{{ config(pre_hook="{{ delete_month_window('search_month') }}") }}
 
 {#- One row per stop and search record as published. There is no record id, so rows are never merged:
     two identical rows are two searches as far as anyone can tell. The force comes from the file name. -#}
@@ -26,6 +20,12 @@ forces as (
 
 ),
 
+outcomes as (
+
+    select * from {{ ref('stop_and_search_outcomes') }}
+
+),
+
 final as (
 
     select
@@ -42,14 +42,18 @@ final as (
         coalesce(searches.gender, {{ unknown_label() }}) as gender,
         coalesce(searches.age_range, {{ unknown_label() }}) as age_range,
         coalesce(searches.self_defined_ethnicity, {{ unknown_label() }}) as self_defined_ethnicity,
-        coalesce(searches.self_defined_ethnic_group, {{ unknown_label() }}) as self_defined_ethnic_group,
+        -- "Black/African/Caribbean/Black British - African" -> "Black/African/Caribbean/Black British"
+        coalesce(
+            nullif(trim(split_part(searches.self_defined_ethnicity, ' - ', 1)), ''), {{ unknown_label() }}
+        ) as self_defined_ethnic_group,
         coalesce(searches.officer_defined_ethnicity, {{ unknown_label() }}) as officer_defined_ethnicity,
         searches.legislation,
         coalesce(searches.object_of_search, {{ unknown_label() }}) as object_of_search,
         searches.outcome_source,
-        coalesce(searches.outcome_name, {{ unknown_label() }}) as outcome_name,
-        searches.is_arrest,
-        searches.is_no_further_action,
+        -- the outcome's common name (seed stop_and_search_outcomes), else as published
+        coalesce(outcomes.outcome_name, searches.outcome_source, {{ unknown_label() }}) as outcome_name,
+        coalesce(outcomes.is_arrest, false) as is_arrest,
+        coalesce(outcomes.is_no_further_action, false) as is_no_further_action,
         searches.is_outcome_linked_to_object,
         -- a find: the outcome is linked to what was searched for; null, not false, when the force left the
         -- field blank (the Met leaves it blank in every row), so find rates divide by the searches that say
@@ -62,6 +66,8 @@ final as (
     from searches
     left join forces
         on searches.force_id = forces.force_id
+    left join outcomes
+        on searches.outcome_source = outcomes.outcome_source
 
 )
 

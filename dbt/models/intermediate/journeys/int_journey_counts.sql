@@ -1,6 +1,5 @@
 {{
     config(
-        incremental_strategy='delete+insert',
         unique_key='crime_month',
         pre_hook="{{ delete_months_without_journeys() }}",
     )
