@@ -38,11 +38,11 @@ install:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e .
-	cd dbt && $(abspath $(BIN))/dbt parse --quiet --profiles-dir .
+	cd dbt && $(abspath $(BIN))/police-dbt parse --quiet --profiles-dir .
 
 # The package cannot be imported without the dbt manifest; re-parse whenever anything under dbt/ changes.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt && ../$(BIN)/police-dbt parse --quiet --profiles-dir .
 	@touch $@
 
 # Two workers (the CI machine has 2 cores), one module per worker at a time so module fixtures (the realism
@@ -68,13 +68,14 @@ test-deploy: setup
 	-@$(MAKE) --no-print-directory postgres
 	$(BIN)/python -m pytest -m deployment -n 2 --dist loadscope tests/deploy
 
-# sqlfluff's dbt templater compiles the project; point it at a scratch warehouse so it never opens the live one.
+# sqlfluff's dbt templater compiles the project with the settings police-dbt gives dbt; point it at a scratch
+# warehouse so it never opens the live one.
 lint: setup
 	$(BIN)/ruff check police_assets tools tests bench
 	$(BIN)/ruff format --check police_assets tools tests bench
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	cd dbt && POLICE_WAREHOUSE=$$(mktemp -d)/lint.duckdb ../$(BIN)/sqlfluff lint models
+	cd dbt && POLICE_WAREHOUSE=$$(mktemp -d)/lint.duckdb ../$(BIN)/python -m police_dev.dbt_env ../$(BIN)/sqlfluff lint models
 
 # Debian's Chromium for the dashboard tests (tests/site/test_site.py); Playwright drives it, nothing is downloaded
 # from Playwright's CDN. Needs root (CI) or sudo; never waits for a password.
@@ -137,7 +138,7 @@ DOCS_DIR = dbt/target/docs-site
 docs: setup
 	@test -f $${POLICE_DATA_DIR:-data}/published/serving.duckdb || { echo "nothing published yet: run make demo (or materialise publish/marts_snapshot) first"; exit 1; }
 	@tmp=$$(mktemp -d) && cp -L $${POLICE_DATA_DIR:-data}/published/serving.duckdb $$tmp/docs.duckdb && \
-	  cd dbt && POLICE_WAREHOUSE=$$tmp/docs.duckdb ../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path target/docs-site && \
+	  cd dbt && POLICE_WAREHOUSE=$$tmp/docs.duckdb ../$(BIN)/police-dbt docs generate --quiet --profiles-dir . --target-path target/docs-site && \
 	  rm -rf $$tmp
 	@echo "dbt docs in $(DOCS_DIR); serving at http://127.0.0.1:8080 (Ctrl-C to stop)"
 	$(PYTHON) -m http.server 8080 --bind 127.0.0.1 --directory $(DOCS_DIR)

@@ -308,7 +308,7 @@ def same_answers(env: dict, data: Path, scratch: Path) -> bool:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     shutil.copy(data / "warehouse.duckdb", scratch / "warehouse.duckdb")
-    dbt = str(Path(sys.executable).with_name("dbt"))
+    dbt = str(Path(sys.executable).with_name("police-dbt"))
     started = time.perf_counter()
     subprocess.run(
         [dbt, "build", "--full-refresh", "--profiles-dir", ".", "--target-path", str(scratch / "target"), "-q"],

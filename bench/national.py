@@ -40,7 +40,7 @@ from police_dev.fake.generate import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-DBT = str(Path(sys.executable).with_name("dbt"))
+DBT = str(Path(sys.executable).with_name("police-dbt"))
 TOWNS_NATIONALLY = 350
 BOX_LON, BOX_LAT = 0.7, 0.5  # degrees: a force's area round its centre
 

@@ -39,7 +39,7 @@ def _manifest_is_stale() -> bool:
 if _manifest_is_stale():
     # A stale manifest is worse than none (dbt builds a new model, then Dagster fails on its unknown key).
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--profiles-dir", "."],
+        [str(Path(sys.executable).with_name("police-dbt")), "parse", "--quiet", "--profiles-dir", "."],
         cwd=DBT_DIR,
         check=True,
     )

@@ -14,9 +14,12 @@
 | ``POLICE_MARTS_POSTGRES_SCHEMA`` | ``police`` | the schema BI users read |
 | ``POLICE_MARTS_POSTGRES_READER`` | ``police_reader`` | the role given read-only access to that schema |
 
-This module is the one reader of these variables. Each getter checks its value, and :func:`check_settings`
-checks them all at once when the definitions load, so a bad value stops everything before a byte is fetched,
-with a :class:`SettingError` naming the variable, its value and the form expected.
+This module is the one reader (and writer) of the environment in the product. Each getter checks its value, and
+:func:`check_settings` checks them all at once when the definitions load, so a bad value stops everything before
+a byte is fetched, with a :class:`SettingError` naming the variable, its value and the form expected.
+
+dbt gets its settings from here too: :func:`dbt_environment` is what police-dbt hands every dbt it starts, and
+``dbt/profiles.yml`` reads those variables with no fallback of its own, so no default is written twice.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import functools
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -88,8 +92,11 @@ def warehouse_path() -> Path:
 
 # DuckDB's own default is 80 % of the machine's memory, per process: a national backfill's dbt build then takes
 # what a laptop has. Each process (the run, dbt) stays near this plus its Python (docs/benchmarks.md, backfill).
-# dbt/profiles.yml falls back to the same value for dbt run by hand.
 DUCKDB_MEMORY_LIMIT = "2GB"
+
+# How long a step waits for another process to let go of the warehouse file before it fails (core.storage;
+# dbt through dbt_environment). A reader holding the live file is the usual cause (docs/running.md).
+WAREHOUSE_LOCK_WAIT_SECONDS = 25
 
 
 def duckdb_memory_limit() -> str:
@@ -123,7 +130,7 @@ class OutOfMemory(RuntimeError):
 def out_of_memory_advice(what: str, duckdb_said: str) -> str:
     """What to do when ``what`` ran out of memory: the platform's setting and its value, not DuckDB's own
     ``SET memory_limit`` (which the platform sets on every connection, so setting it by hand changes nothing)."""
-    env = os.environ.get("POLICE_DUCKDB_MEMORY_LIMIT")
+    env = _raw("POLICE_DUCKDB_MEMORY_LIMIT")
     now = (
         f"POLICE_DUCKDB_MEMORY_LIMIT={env}"
         if env
@@ -208,6 +215,49 @@ def marts_postgres_schema() -> str:
 
 def marts_postgres_reader() -> str:
     return _identifier("POLICE_MARTS_POSTGRES_READER", "police_reader")
+
+
+def dbt_command() -> str:
+    """The dbt police-dbt starts: ``dbt`` beside this Python. Not a user setting: tests stand in a program of
+    their own with the variable POLICE_DBT_COMMAND."""
+    return _raw("POLICE_DBT_COMMAND") or str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_connect_attempts(wait_seconds: float = WAREHOUSE_LOCK_WAIT_SECONDS) -> int:
+    """dbt-duckdb's ``connect_attempts`` for a lock wait of at least ``wait_seconds``: it sleeps 1, 2, 4, ...
+    seconds after each failed attempt, so n attempts wait 2**n - 1 seconds."""
+    return max(1, math.ceil(math.log2(wait_seconds + 1)))
+
+
+def dbt_environment(warehouse: Path | None = None) -> dict[str, str]:
+    """What dbt needs from the platform's settings, as the variables ``dbt/profiles.yml`` reads: the warehouse
+    file (``warehouse``, else :func:`warehouse_path`), DuckDB's memory limit and the lock wait."""
+    return {
+        "POLICE_WAREHOUSE": str(Path(warehouse or warehouse_path()).resolve()),
+        "POLICE_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
+        "POLICE_DBT_CONNECT_ATTEMPTS": str(dbt_connect_attempts()),
+    }
+
+
+def environment_with(values: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``values`` added: what a child process (dbt) is started with."""
+    return {**os.environ, **values}
+
+
+@contextmanager
+def exported(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment for the block, then as they were. For children started by code
+    that takes no environment of its own (dagster-dbt copies ``os.environ`` when it starts dbt)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dagster_home() -> str | None:

@@ -47,7 +47,6 @@ def check_versions(installed: dict[str, str] | None = None) -> None:
 check_versions()
 
 from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext  # noqa: E402
-from dagster_dbt import DbtCliResource  # noqa: E402
 
 DAGSTER_INTERVAL = InstanceConcurrencyContext.interval_to_next_pending_claim_check  # Dagster's own, for the test
 
@@ -72,16 +71,32 @@ def wait_for_slots_without_spinning() -> None:
     cls.interval_to_next_pending_claim_check = interval_to_next_pending_claim_check  # type: ignore[method-assign]
 
 
-class DbtCliResourceWithKnownVersion(DbtCliResource):
-    """``DbtCliResource`` that knows dbt's version without running ``dbt --version`` (a slow subprocess before
-    every dbt command: docs/benchmarks.md). The dbt it runs always comes from this same environment, so the
-    installed dbt-core's version is the same answer."""
+def _dbt_cli_resource_with_known_version() -> type:
+    from dagster_dbt import DbtCliResource
 
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        from dbt.version import __version__ as dbt_version
+    class DbtCliResourceWithKnownVersion(DbtCliResource):
+        """``DbtCliResource`` that knows dbt's version without running ``dbt --version`` (a slow subprocess
+        before every dbt command: docs/benchmarks.md). The dbt it runs always comes from this same environment,
+        so the installed dbt-core's version is the same answer."""
 
-        return version.parse(dbt_version)
+        @cached_property
+        def _cli_version(self) -> version.Version:
+            from dbt.version import __version__ as dbt_version
+
+            return version.parse(dbt_version)
+
+    DbtCliResourceWithKnownVersion.__module__ = __name__
+    DbtCliResourceWithKnownVersion.__qualname__ = "DbtCliResourceWithKnownVersion"
+    return DbtCliResourceWithKnownVersion
+
+
+def __getattr__(name: str) -> Any:
+    """``DbtCliResourceWithKnownVersion`` is made on first use: dagster-dbt (and dbt) take over a second to
+    import, and the stages that only need the pool shim (every run's storage resource) should not pay it."""
+    if name == "DbtCliResourceWithKnownVersion":
+        cls = globals()[name] = _dbt_cli_resource_with_known_version()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def column_lineage_metadata(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import math
 import re
 import time
 from pathlib import Path
@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 WAREHOUSE_POOL = "duckdb"
 
 # While another process holds the file: retry LOCK_RETRIES times, the wait doubling from LOCK_FIRST_WAIT (seconds),
-# so a run gives the holder LOCK_FIRST_WAIT * (2**LOCK_RETRIES - 1) seconds in all before it fails.
-LOCK_RETRIES = 8
+# so a run gives the holder LOCK_FIRST_WAIT * (2**LOCK_RETRIES - 1) seconds in all, at least the platform's lock
+# wait (config.WAREHOUSE_LOCK_WAIT_SECONDS, which dbt's profile gets too), before it fails.
 LOCK_FIRST_WAIT = 0.1
+LOCK_RETRIES = math.ceil(math.log2(config.WAREHOUSE_LOCK_WAIT_SECONDS / LOCK_FIRST_WAIT + 1))
 
 
 class WarehouseLocked(RuntimeError):
@@ -159,10 +160,6 @@ class PoliceStorage(ConfigurableResource):
         ):
             yield con
 
-    def export_env(self) -> None:
-        """Tell subprocesses (dbt) which warehouse file to use: profiles.yml reads POLICE_WAREHOUSE.
-
-        dagster-dbt copies ``os.environ`` when it starts dbt and has no per-call env, hence the process env.
-        """
-        os.environ["POLICE_WAREHOUSE"] = str(self.warehouse.resolve())
-        os.environ["POLICE_DATA_DIR"] = str(self.root.resolve())
+    def dbt_environment(self) -> dict[str, str]:
+        """What dbt needs to work on this storage's warehouse (config.dbt_environment)."""
+        return config.dbt_environment(self.warehouse)

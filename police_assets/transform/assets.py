@@ -4,7 +4,6 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from police_assets.core.config import out_of_memory_advice
+from police_assets.core.config import exported, out_of_memory_advice
 from police_assets.core.metadata import OWNERS
 from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions, single_run
@@ -39,22 +38,6 @@ def dbt_month_env(first_month: str, last_month: str) -> dict[str, str]:
 
 def dbt_build_args(full_refresh: bool = False) -> list[str]:
     return ["build", "--full-refresh"] if full_refresh else ["build"]
-
-
-@contextmanager
-def environment(values: Mapping[str, str]):
-    """``values`` in ``os.environ`` for the block: dagster-dbt gives dbt a copy of the process environment when it
-    starts it, and takes no environment of its own per call."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def keep_parse_state(run_target: Path, project_target: Path) -> bool:
@@ -229,7 +212,6 @@ def police_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, storage: PoliceStorage, config: DbtRunConfig
 ):
     keys = context.partition_keys
-    storage.export_env()
     # dbt-duckdb retries a file it cannot open (seconds each, for every model): a missing folder must not be why
     storage.warehouse.parent.mkdir(parents=True, exist_ok=True)
     args, window = dbt_build_args(config.full_refresh), dbt_month_env(keys[0], keys[-1])
@@ -239,7 +221,7 @@ def police_dbt_assets(
     # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock. When dbt fails, what it
     # did build is still reported (as it is without the hold), then the failure is raised.
     events, failure = [], None
-    with environment(window):
+    with exported({**storage.dbt_environment(), **window}):
         invocation = dbt.cli(args, context=context)
     try:
         for event in invocation.stream():

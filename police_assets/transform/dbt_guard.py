@@ -9,6 +9,10 @@ cancel. As a fallback (another OS, or a signal lost) it checks every second that
 the parent is gone (the launcher has been re-parented), it stops dbt, and kills it if it has not stopped within
 ``GRACE_SECONDS``. Its exit code is dbt's.
 
+It also gives dbt the platform's settings (core.config.dbt_environment: the warehouse file, DuckDB's memory limit,
+the lock wait), which ``dbt/profiles.yml`` reads with no defaults of its own; so ``police-dbt build`` from
+``dbt/`` is also how a person runs dbt by hand on the platform's warehouse.
+
 What must stay true: nothing the launcher does before stopping dbt may fail. Its stdout and stderr are the dead
 run's pipe (dagster-dbt reads dbt's output through it), so any write there raises BrokenPipeError: dbt is
 stopped first, and the launcher's own words are written only if they can be, never at dbt's expense.
@@ -21,15 +25,11 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
+
+from police_assets.core import config
 
 GRACE_SECONDS = 10
 POLL_SECONDS = 1.0
-
-
-def real_dbt() -> str:
-    """The dbt to run: ``POLICE_DBT_COMMAND`` if set (tests stand in a sleeper), else dbt beside this Python."""
-    return os.environ.get("POLICE_DBT_COMMAND") or str(Path(sys.executable).with_name("dbt"))
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -53,7 +53,12 @@ def _say(message: str) -> None:
 
 def run(argv: list[str], poll: float = POLL_SECONDS) -> int:
     parent = os.getppid()
-    child = subprocess.Popen([real_dbt(), *argv])  # stdout, stderr and the working directory are inherited
+    try:
+        environment = config.environment_with(config.dbt_environment())
+    except config.SettingError as exc:
+        _say(str(exc))
+        return 2
+    child = subprocess.Popen([config.dbt_command(), *argv], env=environment)  # stdout, stderr, cwd inherited
 
     def forward(signum, _frame):
         child.send_signal(signum)

@@ -1,6 +1,7 @@
 """DuckDB's memory limit: one setting (POLICE_DUCKDB_MEMORY_LIMIT, default core.config.DUCKDB_MEMORY_LIMIT)
 for every connection the platform opens and for dbt's."""
 
+import ast
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ import duckdb
 import pytest
 
 from police_assets.core import config
+from police_assets.core import storage as storage_module
 from police_assets.core.storage import connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,10 +22,54 @@ def _limit(con) -> str:
     return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 
 
-def test_the_dbt_profiles_fallback_is_the_platforms_default():
+def environment_users(package: Path) -> list[str]:
+    """Where a module of ``package`` touches the environment (os.environ, os.getenv, os.putenv), but config."""
+    found = []
+    for file in sorted(package.rglob("*.py")):
+        if file == package / "core" / "config.py":
+            continue
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "putenv", "unsetenv"}:
+                found.append(f"{file.relative_to(package.parent)}:{node.lineno}")
+            elif isinstance(node, ast.ImportFrom) and node.module == "os":
+                if any(a.name in {"environ", "getenv", "putenv"} for a in node.names):
+                    found.append(f"{file.relative_to(package.parent)}:{node.lineno}")
+    return found
+
+
+def test_core_config_is_the_one_reader_of_the_environment(tmp_path):
+    assert environment_users(ROOT / "police_assets") == []
+    # the check sees a reader elsewhere
+    copy = tmp_path / "police_assets"
+    (copy / "core").mkdir(parents=True)
+    (copy / "core" / "config.py").write_text("import os\nos.environ.get('X')\n")
+    (copy / "stage.py").write_text("from os import getenv\nimport os\nos.environ['Y'] = '1'\n")
+    assert environment_users(copy) == [f"{copy.name}/stage.py:{line}" for line in (1, 3)]
+
+
+def test_dbt_s_profile_has_no_default_of_its_own():
+    """Every setting dbt reads comes from core.config through police-dbt; a fallback in profiles.yml would be a
+    second default that drifts."""
     profile = (ROOT / "dbt" / "profiles.yml").read_text()
-    fallback = re.search(r"env_var\('POLICE_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profile)
-    assert fallback and fallback.group(1) == config.DUCKDB_MEMORY_LIMIT
+    calls = re.findall(r"env_var\(([^)]*)\)", profile)
+    assert {c.split(",")[0].strip("'\" ") for c in calls} == set(config.dbt_environment())
+    assert all("," not in c for c in calls), calls
+
+
+def test_dbt_waits_for_a_locked_warehouse_at_least_as_long_as_the_other_steps():
+    attempts = int(config.dbt_environment()["POLICE_DBT_CONNECT_ATTEMPTS"])
+    waited = 2**attempts - 1  # dbt-duckdb sleeps 1, 2, 4, ... s after each failed attempt
+    assert config.WAREHOUSE_LOCK_WAIT_SECONDS <= waited < 2 * config.WAREHOUSE_LOCK_WAIT_SECONDS + 1
+    assert storage_module.LOCK_FIRST_WAIT * (2**storage_module.LOCK_RETRIES - 1) >= config.WAREHOUSE_LOCK_WAIT_SECONDS
+
+
+def test_police_dbt_refuses_a_bad_setting_before_starting_dbt(tmp_path):
+    env = dict(os.environ, POLICE_DUCKDB_MEMORY_LIMIT="banana", POLICE_DBT_COMMAND="/bin/false-is-never-run")
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("police-dbt")), "parse"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "POLICE_DUCKDB_MEMORY_LIMIT='banana'" in done.stderr
 
 
 def test_the_warehouse_connection_and_dbt_run_under_the_configured_limit(tmp_path, monkeypatch):
@@ -38,7 +84,15 @@ def test_the_warehouse_connection_and_dbt_run_under_the_configured_limit(tmp_pat
     # dbt, started by the dbt step with this process's environment, runs under the same limit
     monkeypatch.setenv("POLICE_WAREHOUSE", str(tmp_path / "w.duckdb"))
     shown = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "show", "--quiet", "--output", "json", "--profiles-dir", "."]
+        [
+            str(Path(sys.executable).with_name("police-dbt")),
+            "show",
+            "--quiet",
+            "--output",
+            "json",
+            "--profiles-dir",
+            ".",
+        ]
         + ["--inline", "select current_setting('memory_limit') as m", "--target-path", str(tmp_path / "target")]
         + ["--log-path", str(tmp_path / "logs")],
         cwd=ROOT / "dbt",

@@ -35,7 +35,6 @@ def loaded(real_server, tmp_path_factory):
     from police_assets.core.storage import PoliceStorage
 
     storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("real-data")))
-    storage.export_env()
     police = fast_police(real_server)
     for run in contiguous_runs(sample_months()):
         result = materialize_months(

@@ -93,7 +93,6 @@ def built(fake_site, tmp_path_factory):
     from police_dev.fake.server import FakePoliceServer
 
     storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("site-data")))
-    storage.export_env()
     mark_generated(storage, fake_site)  # as make demo does: the pages must say the data is generated
     with FakePoliceServer(fake_site) as server:
         result = materialize_months(all_assets, "2024-01", "2024-03", storage=storage, police=fast_police(server))

@@ -35,7 +35,7 @@ def test_dbt_build_args():
 def test_a_new_month_window_keeps_dbt_partial_parsing_and_reaches_the_sql(tmp_path):
     """Two compiles with different windows, the second from the first's parse state as the dbt asset hands it on:
     the second parses nothing again, and each compiled model selects its own window."""
-    dbt = str(Path(sys.executable).with_name("dbt"))
+    dbt = str(Path(sys.executable).with_name("police-dbt"))
     project = Path(dbt_project.project_dir)
     target, state = tmp_path / "target", tmp_path / "state"
     env = dict(os.environ, POLICE_WAREHOUSE=str(tmp_path / "w.duckdb"), DBT_LOG_PATH=str(tmp_path / "logs"))
@@ -166,7 +166,7 @@ def test_out_of_memory_is_recognised_when_dbt_stopped_before_writing_its_results
 def test_month_keyed_data_tests_read_the_run_window_and_the_journeys_test_reads_every_month(tmp_path):
     """A test marked `meta: {month_window: ...}` reads only the run's months (get_where_subquery); the journeys'
     key, which a month's build rewrites for crimes of any month, is checked over every row."""
-    dbt = str(Path(sys.executable).with_name("dbt"))
+    dbt = str(Path(sys.executable).with_name("police-dbt"))
     project = Path(dbt_project.project_dir)
     env = {
         **os.environ,
