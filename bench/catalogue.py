@@ -13,9 +13,10 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from police_assets.transform.assets import TRANSLATOR, warehouse_catalogue  # noqa: E402
+from police_assets.transform.build import warehouse_catalogue  # noqa: E402
 from police_assets.transform.lineage import column_lineage  # noqa: E402
 from police_assets.transform.project import dbt_project, manifest  # noqa: E402
+from police_assets.transform.translator import TRANSLATOR  # noqa: E402
 
 
 def main() -> int:

@@ -8,8 +8,8 @@ from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
 from police_assets.publish.postgres import load_published
 from police_assets.publish.snapshot import MARTS_SCHEMA, PublishResult, publish_marts
 from police_assets.raw.zone import provenance
-from police_assets.transform.assets import police_dbt_assets
 from police_assets.transform.project import dbt_var, model_docs
+from police_assets.transform.translator import model_keys
 
 # One load into PostgreSQL at a time (two would both build the loading schema); a pool of its own, so it never
 # waits for the warehouse.
@@ -32,7 +32,7 @@ def publish(con, storage: PoliceStorage, log=lambda message: None) -> PublishRes
 
 
 # the marts, and dbt's record of which of their months changed (publish_month_versions)
-MART_KEYS = sorted(k for k in police_dbt_assets.keys if k.path[0] in ("marts", "publish"))
+MART_KEYS = model_keys("marts", "publish")
 
 
 @single_run(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import struct
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -22,11 +23,28 @@ from pathlib import Path
 
 from police_assets.core.datasets import dataset_for_member
 from police_assets.core.tempfiles import swap_in, sweep, temp_path
-from police_assets.source.remote_zip import GZIP_HEADER, GZIP_OVERHEAD, ArchiveError, MemberInfo, RemoteArchive
+from police_assets.source.remote_zip import ArchiveError, MemberInfo, RemoteArchive
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "_manifest.json"
+
+# The raw zone's gzip wrapper around a member's own deflate bytes: a member header with deflate, no flags, no
+# time stamp, no extra flags, unknown OS (RFC 1952), then the bytes, then the trailer (CRC-32 and size, 4 bytes
+# each), so the file is always the same bytes for the same member, and its header can be checked byte for byte.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+GZIP_OVERHEAD = len(GZIP_HEADER) + 8
+
+
+def write_gzip(member: MemberInfo, deflated: bytes, path: Path) -> Path:
+    """``<path>.gz``: the member's own deflate bytes (no recompression; the archive checked them) in the raw zone's
+    gzip wrapper, whose trailer carries the member's CRC-32 and size, so ``gunzip`` restores and checks it."""
+    gz = path.with_name(path.name + ".gz")
+    with open(gz, "wb") as out:
+        out.write(GZIP_HEADER)
+        out.write(deflated)
+        out.write(struct.pack("<II", member.crc32, member.size & 0xFFFFFFFF))
+    return gz
 
 
 class RawMonthMissing(FileNotFoundError):
@@ -232,7 +250,7 @@ def fetch_month(
     tmp.mkdir()
     try:
         records = []
-        for member, path in archive.extract_members(members, tmp, keep_compressed=True):
+        for member, path in archive.extract_members(members, tmp, write_deflated=write_gzip):
             size = path.stat().st_size
             expected = member.size if path.suffix == ".csv" else member.compressed_size + GZIP_OVERHEAD
             if size != expected:

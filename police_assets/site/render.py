@@ -33,6 +33,7 @@ from police_assets.core.tempfiles import build_name, link_or_copy, swap_to_build
 from police_assets.publish.snapshot import generated_note, manifest_of, snapshot_dir
 from police_assets.site.cubes import Published
 from police_assets.site.pages import PAGE_BUILDERS, Page
+from police_assets.site.pages.coverage import partial_rule
 
 BLURBS = {
     "crime": "recorded street-level crime by force, town, type and month, with a map; anti-social behaviour apart",
@@ -245,6 +246,7 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
             "outcomes": con.execute("SELECT count(*) FROM fct_outcomes").fetchone()[0],
             "searches": con.execute("SELECT count(*) FROM fct_stop_and_search").fetchone()[0],
         }
+        rules = {"partial": partial_rule(con)}
         con.prune_cache()
     finally:
         con.close()
@@ -269,7 +271,12 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
     written["index.html"] = _write(
         out_dir / "index.html",
         env.get_template("index.html.j2").render(
-            **common, slug="index", title="Overview", description="UK police open data dashboards", totals=totals
+            **common,
+            slug="index",
+            title="Overview",
+            description="UK police open data dashboards",
+            totals=totals,
+            rules=rules,
         ),
     )
     tables = write_downloads(snapshot, manifest, out_dir / "data")

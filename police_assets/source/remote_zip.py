@@ -58,9 +58,6 @@ _CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 # What zipfile raises for a member whose header or deflate stream is damaged, or whose CRC-32 is wrong.
 _CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError)
-# A gzip member header: deflate, no flags, no time stamp, no extra flags, unknown OS (RFC 1952)
-GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-GZIP_OVERHEAD = len(GZIP_HEADER) + 8  # and the trailer: CRC-32 and size, 4 bytes each
 
 
 class ArchiveError(RuntimeError):
@@ -483,10 +480,9 @@ class RemoteArchive:
             raise ArchiveError(f"{self.url}: member {m.name} is truncated ({len(data)} of {m.compressed_size} bytes)")
         return data
 
-    def _write_gzip(self, m: MemberInfo, deflated: bytes, path: Path) -> None:
-        """``path`` as a gzip file around the member's own deflate bytes (no recompression), after inflating
-        them in bounded chunks to check the CRC-32 and size the archive's directory gives; gzip's trailer
-        carries the same CRC-32 and size, so ``gunzip`` checks and restores the member byte for byte."""
+    def _check_deflated(self, m: MemberInfo, deflated: bytes) -> None:
+        """Inflate the member's own deflate bytes in bounded chunks and check the CRC-32 and size the archive's
+        directory gives; :class:`ArchiveError` if they differ."""
         inflater, crc, size, pending = zlib.decompressobj(-zlib.MAX_WBITS), 0, 0, deflated
         try:
             while pending:
@@ -503,13 +499,13 @@ class RemoteArchive:
                 f"{self.url}: member {m.name} is corrupt: inflates to {size} bytes, CRC-32 {crc:08x} "
                 f"(the directory says {m.size} bytes, {m.crc32:08x})"
             )
-        with open(path, "wb") as out:
-            out.write(GZIP_HEADER)
-            out.write(deflated)
-            out.write(struct.pack("<II", m.crc32, m.size & 0xFFFFFFFF))
 
     def extract_members(
-        self, members: list[MemberInfo], dest_dir: str | os.PathLike, workers: int = 2, keep_compressed: bool = False
+        self,
+        members: list[MemberInfo],
+        dest_dir: str | os.PathLike,
+        workers: int = 2,
+        write_deflated: Callable[[MemberInfo, bytes, Path], Path] | None = None,
     ) -> Iterator[tuple[MemberInfo, Path]]:
         """Write each member to ``dest_dir/<base name>``; yield ``(member, path)`` in archive order as each is done.
 
@@ -518,9 +514,10 @@ class RemoteArchive:
         CRC-32 and file writes release the GIL, so a month's raw step uses both cores (docs/benchmarks.md).
         Every member's CRC-32 is checked; a bad one raises :class:`ArchiveError` naming the member.
 
-        ``keep_compressed``: a deflated member is written as ``<base name>.gz``, its own deflate bytes in a
-        gzip wrapper (the archive's compressed size on disk, docs/benchmarks.md; DuckDB reads it directly), still checked by
-        inflating it in memory. A stored member is written as it is.
+        ``write_deflated``: a deflated member is not inflated to disk but handed, its own deflate bytes checked by
+        inflating them in memory, to ``write_deflated(member, deflated, dest_dir/<base name>)``, which writes it
+        in a format of the caller's (the raw zone's gzip wrapper) and returns the path it wrote. A stored member
+        is written as it is.
         """
         ordered = sorted(members, key=lambda m: m.header_offset)
         if isinstance(self._file, HttpRangeFile):
@@ -530,10 +527,9 @@ class RemoteArchive:
 
         def extract(m: MemberInfo) -> Path:
             path = dest / m.name.rsplit("/", 1)[-1]
-            if keep_compressed and (deflated := self._deflated_bytes(m)) is not None:
-                path = path.with_name(path.name + ".gz")
-                self._write_gzip(m, deflated, path)
-                return path
+            if write_deflated and (deflated := self._deflated_bytes(m)) is not None:
+                self._check_deflated(m, deflated)
+                return write_deflated(m, deflated, path)
             with open_lock:
                 fh = self._open_member(m)
             with fh, open(path, "wb") as out:

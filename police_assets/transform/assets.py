@@ -1,203 +1,17 @@
 """Stages 4-5, dbt: staging views and marts over the warehouse tables, partitioned by month like the rest."""
 
-import os
-import shutil
-import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from dagster import AssetExecutionContext, Config
+from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster import (
-    AssetCheckSpec,
-    AssetExecutionContext,
-    AssetKey,
-    Config,
-    Failure,
-    Output,
-    TableColumn,
-    TableSchema,
-)
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-
-from police_assets.core.config import exported, out_of_memory_advice
-from police_assets.core.metadata import OWNERS
-from police_assets.core.months import add_months
 from police_assets.core.partitions import monthly_partitions, single_run
 from police_assets.core.storage import WAREHOUSE_POOL, PoliceStorage
-from police_assets.core.tempfiles import temp_path
-from police_assets.transform.lineage import column_lineage
-from police_assets.transform.project import dbt_project, manifest_nodes, relation_of
-
-
-def dbt_month_env(first_month: str, last_month: str) -> dict[str, str]:
-    """dbt's environment for a run over ``first_month..last_month``: the half-open window ``[min, max)`` of first
-    days that macro ``month_window`` reads when dbt executes (not ``--vars``: a change of those makes dbt parse
-    the whole project again)."""
-    return {"POLICE_DBT_MIN_MONTH": f"{first_month}-01", "POLICE_DBT_MAX_MONTH": f"{add_months(last_month, 1)}-01"}
-
-
-def dbt_build_args(full_refresh: bool = False) -> list[str]:
-    return ["build", "--full-refresh"] if full_refresh else ["build"]
-
-
-def keep_parse_state(run_target: Path, project_target: Path) -> bool:
-    """Copy dbt's partial-parse state of a finished run to the project's target folder: dagster-dbt copies that
-    file into each run's own target folder. Left as ``dbt parse`` wrote it at set-up (with another warehouse path
-    in the profile), it would make every run parse the whole project again."""
-    state = Path(run_target) / PARTIAL_PARSE_FILE
-    if not state.is_file():
-        return False
-    tmp = temp_path(Path(project_target) / PARTIAL_PARSE_FILE)
-    try:
-        shutil.copyfile(state, tmp)
-        os.replace(tmp, Path(project_target) / PARTIAL_PARSE_FILE)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return True
-
-
-KEEP_RUN_TARGETS = 5
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-
-
-def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> int:
-    """Delete all but the newest ``keep`` per-run dbt target folders; returns how many were deleted.
-
-    dagster-dbt gives every run its own ``target/<op>-<run>-<hash>/`` (about 1.4 MB here, far more on real
-    data); a deployment that runs monthly for years would otherwise keep them all.
-    """
-    runs = sorted(
-        (p for p in Path(target_dir).glob("police_dbt_assets-*") if p.is_dir()),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for old in runs[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
-    return max(len(runs) - keep, 0)
-
-
-def warehouse_catalogue(con) -> dict[tuple[str, str], dict]:
-    """Every table and view of the dbt schemas: its columns with their DuckDB types and dbt descriptions, and
-    its row count (the whole table after the run, named as such: a partition of a range run is part of it)."""
-    described = {
-        (props["schema"], props.get("alias") or props["name"]): {
-            name: col.get("description") or "" for name, col in props.get("columns", {}).items()
-        }
-        for props in manifest_nodes().values()
-        if "schema" in props
-    }
-    schemas = sorted({schema for schema, _ in described} | {"landing"})  # dbt's own schemas and its sources'
-    columns: dict[tuple[str, str], list[TableColumn]] = {}
-    for schema, table, column, data_type in con.execute(
-        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE list_contains(?, table_schema) ORDER BY table_schema, table_name, ordinal_position",
-        [schemas],
-    ).fetchall():
-        description = described.get((schema, table), {}).get(column, "")
-        columns.setdefault((schema, table), []).append(TableColumn(column, data_type, description=description))
-    kinds = dict(
-        ((s, t), k)
-        for s, t, k in con.execute(
-            "SELECT table_schema, table_name, table_type FROM information_schema.tables"
-        ).fetchall()
-    )
-    out = {}
-    for (schema, table), cols in columns.items():
-        meta = {"dagster/column_schema": TableSchema(columns=cols)}
-        # a view's count would run its whole query; landing tables are read only as lineage parents (their own
-        # assets report their rows)
-        if kinds.get((schema, table)) == "BASE TABLE" and schema != "landing":
-            meta["table_row_count"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
-        out[(schema, table)] = meta
-    return out
-
-
-def _unique_id(event: Output) -> str | None:
-    node = event.metadata.get("unique_id")
-    return node.value if node else None
-
-
-def _relation(event: Output) -> tuple[str, str] | None:
-    """The (schema, table) an Output of the dbt step materialised, from the node's manifest entry."""
-    props = manifest_nodes().get(_unique_id(event))
-    return relation_of(props) if props else None
-
-
-class PoliceDbtTranslator(DagsterDbtTranslator):
-    """Two generic rules: a source is the warehouse asset that loads it; a model is keyed and grouped by folder.
-
-    Keys do not depend on dbt's `+schema` config, so renaming a schema does not rename assets.
-    """
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
-        return AssetKey([self._folder(dbt_resource_props), dbt_resource_props["name"]])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return self._folder(dbt_resource_props)
-
-    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
-        return OWNERS
-
-    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> AssetCheckSpec | None:
-        """dbt's data tests as asset checks, each saying what it checks (dbt's generic tests carry no
-        description of their own: the UI would read "No description provided")."""
-        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is None or spec.description:
-            return spec
-        return AssetCheckSpec(
-            spec.name,
-            asset=spec.asset_key,
-            description=describe_test(manifest["nodes"][unique_id]),
-            additional_deps=spec.additional_deps,
-            blocking=spec.blocking,
-            metadata=spec.metadata,
-        )
-
-    @staticmethod
-    def _folder(props: Mapping[str, Any]) -> str:
-        fqn = props.get("fqn") or []
-        # fqn: [project, folder, ..., name]; seeds sit at the top of their folder
-        return fqn[1] if len(fqn) > 2 else "reference"
-
-
-def _out_of_memory(invocation, failure: Exception) -> str | None:
-    """DuckDB's out-of-memory message, if that is why dbt failed: in a model's result, or, when dbt stopped before
-    writing its results (out of memory while it set up), in the failure dagster-dbt raised with dbt's output."""
-    said = [str(failure)]
-    try:
-        said += [r.get("message") or "" for r in invocation.get_artifact("run_results.json").get("results", [])]
-    except Exception:  # noqa: BLE001 - dbt died before writing its results: the failure's text is what there is
-        pass
-    return next((text for text in said if "Out of Memory Error" in text), None)
-
-
-def describe_test(node: Mapping[str, Any]) -> str:
-    """What a dbt data test checks, in a sentence, from its manifest node."""
-    meta = node.get("test_metadata") or {}
-    kwargs = meta.get("kwargs") or {}
-    model = (node.get("attached_node") or "").rsplit(".", 1)[-1]
-    column = kwargs.get("column_name") or node.get("column_name")
-    where = f"{model}.{column}" if column else model
-    name = meta.get("name")
-    if name == "unique":
-        return f"dbt test: no value of {where} repeats (one row per key)."
-    if name == "not_null":
-        return f"dbt test: {where} is never missing."
-    if name == "relationships":
-        target = str(kwargs.get("to", "")).replace("ref('", "").replace("')", "")
-        return f"dbt test: every {where} exists in {target}.{kwargs.get('field')}."
-    if name == "accepted_values":
-        return f"dbt test: {where} is one of {', '.join(map(str, kwargs.get('values', [])))}."
-    return f"dbt test {node.get('name')} on {where}."
+from police_assets.transform.build import described_events, start_build, tidy_target
+from police_assets.transform.project import dbt_project
+from police_assets.transform.translator import TRANSLATOR
 
 
 class DbtRunConfig(Config):
     full_refresh: bool = False  # rebuild incremental marts from scratch (all months), not just the window
-
-
-TRANSLATOR = PoliceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @single_run(
@@ -211,39 +25,8 @@ TRANSLATOR = PoliceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 def police_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, storage: PoliceStorage, config: DbtRunConfig
 ):
-    keys = context.partition_keys
-    # dbt-duckdb retries a file it cannot open (seconds each, for every model): a missing folder must not be why
-    storage.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    args, window = dbt_build_args(config.full_refresh), dbt_month_env(keys[0], keys[-1])
-    context.log.info(f"dbt {' '.join(args)} over {window}")
-    # The materialisations are held until dbt has finished, then given each table's columns with their types
-    # and its row count, read through one read-only connection: while dbt runs it holds the file, and a second
-    # process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock. When dbt fails, what it
-    # did build is still reported (as it is without the hold), then the failure is raised.
-    events, failure = [], None
-    with exported({**storage.dbt_environment(), **window}):
-        invocation = dbt.cli(args, context=context)
-    try:
-        for event in invocation.stream():
-            events.append(event)
-    except Exception as exc:
-        failure = exc
-    tables = {}
-    if events:
-        with storage.connect_warehouse(read_only=True) as con:
-            tables = warehouse_catalogue(con)
-    built = [_unique_id(e) for e in events if isinstance(e, Output)]
-    started = time.monotonic()
-    lineage = column_lineage(built, tables, invocation.target_path, TRANSLATOR, context.log)
-    context.log.info(f"column lineage of {len(lineage)} models in {time.monotonic() - started:.1f}s")
-    for event in events:
-        if isinstance(event, Output) and (found := tables.get(_relation(event))):
-            event = event.with_metadata({**event.metadata, **found, **lineage.get(_unique_id(event), {})})
-        yield event
-    if failure is not None:
-        if said := _out_of_memory(invocation, failure):
-            raise Failure(out_of_memory_advice("dbt", said)) from failure
-        raise failure
-    keep_parse_state(invocation.target_path, Path(dbt_project.project_dir) / "target")
-    if pruned := prune_run_targets(Path(dbt_project.project_dir) / "target"):
-        context.log.info(f"removed {pruned} old dbt run folder(s) from dbt/target")
+    """dbt build over the run's months; its events, each given its table's columns, row count and column lineage
+    once dbt has let go of the warehouse (transform.build)."""
+    invocation = start_build(context, dbt, storage, config.full_refresh)
+    yield from described_events(invocation, storage, TRANSLATOR, context.log)
+    tidy_target(invocation.target_path, context.log)

@@ -4,7 +4,7 @@ dagster-dbt computes it with sqlglot from each model's compiled SQL and the colu
 parents, which its ``fetch_column_metadata()`` reads through a second warehouse connection while dbt is still
 running. DuckDB allows one writer per file and dbt holds it, so that connection would fail (docs/decisions/0002).
 Here the same computation runs once dbt has exited, from the column types the dbt step has just read through
-its single read-only connection (:func:`police_assets.transform.assets.warehouse_catalogue`).
+its single read-only connection (:func:`police_assets.transform.build.warehouse_catalogue`).
 
 The computation is dagster-dbt's own (private: reached through core.internals, which checks the pinned
 version): the lineage is theirs, not a second implementation. Lineage is catalogue decoration: if it cannot be

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import duckdb
 import pytest
+from markupsafe import escape
 
 from police_assets.definitions import all_assets
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
@@ -124,6 +125,17 @@ def test_site_asset_writes_every_page_with_metadata(built):
     for page in PAGES:  # self-contained: no external script, style or data
         html = (site / f"{page}.html").read_text()
         assert "<script src" not in html and "https://cdn" not in html and "vegaEmbed" in html
+
+
+def test_the_pages_state_the_partial_rule_the_coverage_mart_applies(built):
+    """The thresholds are the dbt project's vars; the pages' sentence is the one the marts publish."""
+    storage, *_ = built
+    [(rule,)] = _serving(storage, "SELECT coverage_rule FROM marts.dim_coverage_statuses WHERE is_partial")
+    assert rule.startswith("records below 50 % of the force's median over the 12 months around it")
+    site = storage.published_dir / "site"
+    for page in ("index.html", "coverage.html"):
+        text = (site / page).read_text()
+        assert escape(rule) in text or json.dumps(rule)[1:-1] in text, page
 
 
 def test_a_render_that_fails_midway_leaves_the_previous_site_whole_and_the_next_swaps_in_whole(built, monkeypatch):

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from police_assets.raw.zone import fetch_month, read_manifest
+from police_assets.raw.zone import fetch_month, read_manifest, write_gzip
 from police_assets.source.client import archive_url, make_session
 from police_assets.source.remote_zip import ArchiveError, RemoteArchive
 from police_dev.fake.server import FakePoliceServer
@@ -147,7 +147,9 @@ def test_extract_members_writes_every_member_byte_for_byte_on_two_threads(
     out.mkdir()
     with RemoteArchive(_session(), archive_url(fake_server.url, "2024-03"), tmp_path) as archive:
         members = archive.members_matching(lambda n: n.startswith("2024-02/"))
-        done = list(archive.extract_members(members, out, workers=2, keep_compressed=keep_compressed))
+        done = list(
+            archive.extract_members(members, out, workers=2, write_deflated=write_gzip if keep_compressed else None)
+        )
     expected = _month_members(fake_site, "2024-02")
     assert [m.name for m, _ in done] == [m.name for m in members]  # archive order (members_matching's)
     # gzip-wrapped: the archive's own deflate bytes (no recompression), restored byte for byte by gunzip

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from police_assets.transform.assets import dbt_build_args, dbt_month_env, keep_parse_state
+from police_assets.transform.build import dbt_build_args, dbt_month_env, keep_parse_state
 from police_assets.transform.project import dbt_project
 
 
@@ -67,7 +67,7 @@ def _messages(stdout: str) -> list[str]:
 def test_prune_run_targets_keeps_the_newest(tmp_path):
     import os
 
-    from police_assets.transform.assets import prune_run_targets
+    from police_assets.transform.build import prune_run_targets
 
     for i in range(8):
         d = tmp_path / f"police_dbt_assets-{i:07d}-abc"
@@ -144,7 +144,7 @@ def test_out_of_memory_is_recognised_when_dbt_stopped_before_writing_its_results
     """dbt can run out of memory while it sets up (exit code 2, no run_results.json): the failure's own text is
     then where DuckDB's message is, and the advice quotes that line, not the failure's first."""
     from police_assets.core.config import out_of_memory_advice
-    from police_assets.transform.assets import _out_of_memory
+    from police_assets.transform.build import _out_of_memory
 
     class NoResults:
         def get_artifact(self, name):

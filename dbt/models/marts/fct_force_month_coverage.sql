@@ -5,8 +5,9 @@
     * 'missing': no file, although the force published this dataset in some other loaded month, or a file the
       lake set aside unread (set_aside_reason: its header was not the published layout);
     * 'empty': a file without records;
-    * 'partial': records below half the force's median over its surrounding 12 months (6 before, 6 after,
-      months with records only, at least 2 of them): a file that holds a fraction of the force's usual volume;
+    * 'partial': records below a share of the force's median over the months around it (the thresholds are
+      project vars, partial_*; macro partial_rule says the rule in words): a file that holds a fraction of the
+      force's usual volume;
     * 'complete': anything else with records;
     * 'never': the force published this dataset in no loaded month (e.g. no outcomes from some forces): not
       expected, so not counted as a hole in trends.
@@ -14,8 +15,8 @@
     A force-month without records is a gap in the data, never "no crime". Small (45 forces x months x 3), so
     a full rebuild each run. -#}
 
-{%- set partial_share = 0.5 %}
-{%- set min_reference_months = 2 %}
+
+{%- set window_months = var('partial_window_months') %}
 
 with
 
@@ -124,7 +125,7 @@ referenced as (
     window surrounding as (
         partition by force_id, dataset_name
         order by file_month
-        range between interval 6 month preceding and interval 6 month following
+        range between interval {{ window_months }} month preceding and interval {{ window_months }} month following
         exclude current row
     )
 
@@ -146,8 +147,8 @@ final as (
             when not has_file or set_aside_reason is not null then 'missing'
             when record_count = 0 then 'empty'
             when
-                reference_month_count >= {{ min_reference_months }}
-                and record_count < {{ partial_share }} * reference_record_count
+                reference_month_count >= {{ var('partial_min_months') }}
+                and record_count < {{ var('partial_share') }} * reference_record_count
                 then 'partial'
             else 'complete'
         end as coverage_status,

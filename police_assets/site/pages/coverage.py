@@ -8,6 +8,12 @@ from police_assets.site.pages import charts
 from police_assets.site.pages.base import Filter, Page, View, force_names, month_filters
 
 
+def partial_rule(con: Published) -> str:
+    """When a force-month's file counts as partial, in words, as the coverage mart's thresholds make it."""
+    [(rule,)] = con.execute("SELECT coverage_rule FROM dim_coverage_statuses WHERE is_partial").fetchall()
+    return rule
+
+
 def build(con: Published, unknown: str) -> Page:
     names = force_names(con)
     # the vocabulary (label, order, meaning, colour) is the published dim_coverage_statuses'
@@ -16,6 +22,7 @@ def build(con: Published, unknown: str) -> Page:
     ).fetchall()
     labels = [label for label, *_ in statuses]
     [unexpected] = [label for label, _, expected in statuses if not expected]
+    partial = partial_rule(con)
     coverage = cube_from_query(
         con,
         "coverage",
@@ -51,9 +58,8 @@ def build(con: Published, unknown: str) -> Page:
         title="Coverage",
         intro=(
             "Which forces published which months. A force-month without a file (or with an empty one) is a gap "
-            "in the data, not a month without crime; a partial file holds under half the force's usual records "
-            "(its median over the surrounding 12 months). Read every other page with these in mind: their "
-            "trends mark the months they touch."
+            f"in the data, not a month without crime; a file is partial when it holds {partial}. Read every "
+            "other page with these in mind: their trends mark the months they touch."
         ),
         cubes=[coverage],
         filters=[
@@ -98,8 +104,8 @@ def build(con: Published, unknown: str) -> Page:
         notes=[
             "Stop-and-search and outcome files are published per force; some forces publish none at all "
             f'("{unexpected}"), which is not counted as missing.',
-            "Partial: records below half the force's median over its surrounding 12 months (at least 2 of them "
-            "with records); the rule lives in the dbt model fct_force_month_coverage.",
+            f"Partial: {partial}; the rule lives in the dbt model fct_force_month_coverage "
+            "(dim_coverage_statuses.coverage_rule).",
             *set_aside_note,
         ],
     )
