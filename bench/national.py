@@ -147,7 +147,7 @@ def fill_month(con: duckdb.DuckDBPyConnection, month: str, street_rows: int) -> 
         FROM range({street_rows // 12}) r(i)
         JOIN bench_forces f ON f.fi = 1 + hash('{month}', i) % 44
     """)
-    rows = [(f[0], f[1], d, True, 1000) for f in FORCES for d in ("street", "outcomes", "stop-and-search")]
+    rows = [(f[0], f[1], d, True, 1000, None) for f in FORCES for d in ("street", "outcomes", "stop-and-search")]
     load_force_files(con, month, rows, "bench")
 
 

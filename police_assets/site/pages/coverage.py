@@ -69,7 +69,7 @@ def build(con: Published, unknown: str) -> Page:
         ],
         kpis=[
             View("kpi_gaps", "coverage", "force-months missing", "No file, or an empty one.", measures=["gaps"]),
-            View("kpi_partial", "coverage", "force-months partial", "Under half the usual.", measures=["partial"]),
+            View("kpi_partial", "coverage", "force-months partial", "Far under the usual.", measures=["partial"]),
             View(
                 "kpi_cells",
                 "coverage",
