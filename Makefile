@@ -5,6 +5,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MANIFEST := dbt/target/manifest.json
+ENGINE_DIR := build/ask-engine
+ENGINE := $(ENGINE_DIR)/.built
+WASM_DIST := node_modules/@duckdb/duckdb-wasm/dist
 DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests -type f 2>/dev/null) dbt/dbt_project.yml dbt/profiles.yml
 
 # make demo keeps its generated data and its own Dagster instance in demo/, apart from the real-data defaults
@@ -21,7 +24,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: setup install test test-reliability test-deploy lint demo demo-release dev docs bench clean browser postgres site serve relink load-postgres venv-exists
 
-setup: $(STAMP) $(MANIFEST)
+setup: $(STAMP) $(MANIFEST) $(ENGINE)
 
 # tools/ is the development distribution (police_dev: the fake source, the demo, the browser helper).
 $(STAMP): pyproject.toml tools/pyproject.toml
@@ -39,6 +42,19 @@ install:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e .
 	cd dbt && $(abspath $(BIN))/police-dbt parse --quiet --profiles-dir .
+	@$(MAKE) --no-print-directory $(ENGINE)
+
+# The Ask page's SQL engine: DuckDB-WASM from npm, pinned by package-lock.json, its browser module bundled with the
+# Arrow library it imports into one file by esbuild, beside its worker and WebAssembly. Every site build ships a
+# copy (site/ask/): nothing is loaded from a CDN. Needs Node.js and npm (Node 20 is what this is tested with).
+$(ENGINE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 and npm (the Ask page's SQL engine comes from npm)"; exit 1; }
+	npm ci --silent
+	rm -rf $(ENGINE_DIR) && mkdir -p $(ENGINE_DIR)
+	node_modules/.bin/esbuild $(WASM_DIST)/duckdb-browser.mjs --bundle --format=esm --minify --log-level=warning \
+	  --outfile=$(ENGINE_DIR)/duckdb-browser.mjs
+	cp $(WASM_DIST)/duckdb-browser-eh.worker.js $(WASM_DIST)/duckdb-eh.wasm $(WASM_DIST)/../package.json $(ENGINE_DIR)/
+	@touch $@
 
 # The package cannot be imported without the dbt manifest; re-parse whenever anything under dbt/ changes.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
@@ -112,12 +128,12 @@ load-postgres: venv-exists
 venv-exists:
 	@test -x $(BIN)/python || { echo "no $(VENV): run make install (a deployment) or make setup (development) first"; exit 1; }
 
-# Serve the dashboards on this machine only.
+# Serve the dashboards on this machine only, with HTTP Range requests (the Ask page needs them): a development
+# tool (police_dev, installed by make setup); a deployment serves the site folder with its web server.
 SITE_DIR = $${POLICE_DATA_DIR:-data}/published/site
-serve:
+serve: venv-exists
 	@test -f $(SITE_DIR)/index.html || { echo "no dashboards in $(SITE_DIR): run make demo (or materialise publish/site) first"; exit 1; }
-	@echo "serving $(SITE_DIR) at http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory $(SITE_DIR)
+	$(BIN)/python -m police_dev.serve $(SITE_DIR) --port 8000
 
 demo: setup
 	POLICE_DATA_DIR=$(DEMO_DIR) DAGSTER_HOME=$(DEMO_DIR)/dagster_home $(BIN)/python -m police_dev.demo
@@ -152,4 +168,4 @@ bench: setup
 # The demo's folder and dbt's build output. Never data/: a real data folder may be the only copy left of months
 # data.police.uk no longer serves; remove it by hand if you mean to.
 clean:
-	rm -rf demo dbt/target dbt/logs
+	rm -rf demo dbt/target dbt/logs build

@@ -39,6 +39,8 @@ from police_assets.core.months import is_month
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+# The Ask page's SQL engine (DuckDB-WASM), as `make setup` and `make install` build it from npm (Makefile)
+ASK_ENGINE_DIR = PROJECT_ROOT / "build" / "ask-engine"
 
 # data.police.uk, and how fast the client may ask it (the source's client reads these defaults from here).
 DEFAULT_BASE_URL = "https://data.police.uk"

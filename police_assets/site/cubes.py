@@ -46,6 +46,13 @@ class Cube:
     # link was recorded" mostly equals the whole count; shipping its complement (mostly zeros) instead keeps
     # the page light, since gzip cannot see that two columns are nearly equal.
     derived: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The cube as SQL a reader can run on the Ask page (the same table names): its query, and for each relabelled
+    # dimension the raw value behind each label, so a headline's "SQL" link can filter the query as the page does.
+    sql: str = ""
+    raw: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def source(self) -> dict:
+        return {"sql": self.sql, "dims": self.dims, "measures": self.measures, "derived": self.derived, "raw": self.raw}
 
     @property
     def rows(self) -> int:
@@ -79,6 +86,7 @@ class Published:
         self.parts: dict = manifest.get("parts", {})
         self.cache = Path(cache) if cache else None
         self.used: set[Path] = set()  # the cache files this render read
+        self.shown: dict[str, str] = {}  # a by_month query -> the query over the table it stands for
         self.con = duckdb.connect(config=duckdb_config())
         for table in sorted(manifest["tables"]):
             source = parquet_source(self.snapshot / "marts", table, self.parts)
@@ -128,7 +136,9 @@ class Published:
             files.append(target)
         self.used.update(files)
         select = ", ".join(columns[:dims] + [f"sum({c})" for c in columns[dims:]])
-        return f"SELECT {select} FROM read_parquet([{', '.join(sql_literal(f) for f in files)}]) GROUP BY ALL"
+        query = f"SELECT {select} FROM read_parquet([{', '.join(sql_literal(f) for f in files)}]) GROUP BY ALL"
+        self.shown[query] = sql
+        return query
 
     def prune_cache(self, keep_seconds: float = 3600) -> int:
         """Remove the cached month results this render did not read, once they are ``keep_seconds`` old (a render
@@ -198,4 +208,6 @@ def cube_from_query(
     for k, m in enumerate(measures, start=len(dims)):
         column = pc.fill_null(pc.cast(table.column(k), pa.float64()), 0).to_numpy(zero_copy_only=False)[rows]
         values[m] = [int(v) if v.is_integer() else round(v, 4) for v in column.tolist()]
-    return Cube(name, dims, measures, labels, codes, values, derived or {})
+    raw = {dim: {str(label): value for value, label in names.items()} for dim, names in relabel.items() if names}
+    shown = getattr(con, "shown", {}).get(sql, sql)
+    return Cube(name, dims, measures, labels, codes, values, derived or {}, sql=shown.strip(), raw=raw)

@@ -31,6 +31,7 @@ from police_assets.core.config import duckdb_config
 from police_assets.core.sql import sql_literal
 from police_assets.core.tempfiles import build_name, link_or_copy, swap_to_build, sweep, temp_path
 from police_assets.publish.snapshot import generated_note, manifest_of, snapshot_dir
+from police_assets.site import ask
 from police_assets.site.cubes import Published
 from police_assets.site.pages import PAGE_BUILDERS, Page
 from police_assets.site.pages.coverage import partial_rule
@@ -42,6 +43,7 @@ BLURBS = {
     "stop-and-search": "who was searched, what for and what happened, by force and over time",
     "coverage": "which forces published which months, whole or partial: gaps are missing data, not zero crime",
     "data": "every published table with its columns explained, to download as Parquet or CSV",
+    "ask": "your own questions of those tables in SQL, answered in your browser, with example questions",
 }
 # Tables up to this many rows are also offered as CSV (a spreadsheet opens about a million rows); larger ones
 # as Parquet only, which the site links to the snapshot's own files rather than copying.
@@ -255,6 +257,7 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
         [{"slug": "index", "title": "Overview", "href": "index.html", "blurb": ""}]
         + [{"slug": p.slug, "title": p.title, "href": f"{p.slug}.html", "blurb": BLURBS.get(p.slug, "")} for p in pages]
         + [{"slug": "data", "title": "Data", "href": "data.html", "blurb": BLURBS["data"]}]
+        + [{"slug": "ask", "title": "Ask", "href": "ask.html", "blurb": BLURBS["ask"]}]
     )
     common = {
         "nav": nav,
@@ -280,10 +283,37 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
         ),
     )
     tables = write_downloads(snapshot, manifest, out_dir / "data")
+    for table in tables:  # the Data page and Ask link each table to a ready query
+        table["ask"] = ask.ask_href(f'SELECT * FROM "{table["name"]}" LIMIT 100')
     written["data.html"] = _write(
         out_dir / "data.html",
         env.get_template("data.html.j2").render(
             **common, slug="data", title="Data", description="The published tables and their columns", tables=tables
+        ),
+    )
+    engine = ask.write_engine(out_dir)
+    ask_spec = {
+        "tables": ask.table_files(tables),
+        "engine": engine,
+        "maxRows": ask.MAX_ROWS,
+        "generated": generated_note(manifest["generated"]) if manifest.get("generated") else None,
+        "prefix": GENERATED_PREFIX if manifest.get("generated") else "",
+    }
+    written["ask.html"] = _write(
+        out_dir / "ask.html",
+        env.get_template("ask.html.j2").render(
+            **common,
+            slug="ask",
+            title="Ask",
+            description="SQL over the published tables, in your browser",
+            tables=tables,
+            examples=ask.EXAMPLES,
+            default_sql=ask.EXAMPLES[0].sql,
+            max_rows=ask.MAX_ROWS,
+            engine_version=ask.engine_version(),
+            engine_size=f"{engine['bytes'] / 1e6:.0f} MB" if engine else "not installed",
+            spec_json=_script_safe(json.dumps(ask_spec, separators=(",", ":"))),
+            script=_script_safe(_static("ask.js")),
         ),
     )
     dashboard_js, bundle = _script_safe(_static("dashboard.js")), _script_safe(vega_bundle())
@@ -295,6 +325,9 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
             "filters": [{k: v for k, v in f.__dict__.items()} for f in page.filters],
             "kpis": [k.spec() for k in page.kpis],
             "views": [{**v.spec(), "vega": v.chart.to_dict()} for v in page.views],
+            # each headline's "SQL" link: its cube's query, filtered in the browser as the page filters it
+            "sources": {c.name: c.source() for c in page.cubes if c.name in {k.cube for k in page.kpis}},
+            "unknown": manifest["labels"]["unknown"],
         }
         cubes = []
         for cube in page.cubes:

@@ -21,7 +21,9 @@ def test_make_install_brings_the_product_alone_and_everything_the_units_run(tmp_
     shutil.copytree(
         ROOT,
         repo,
-        ignore=shutil.ignore_patterns(".venv", ".git", "data", "target", "logs", "__pycache__", "*.egg-info"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "data", "demo", "target", "logs", "__pycache__", "*.egg-info", "node_modules", "build"
+        ),
     )
     venv = repo / ".venv"
     done = subprocess.run(["make", "install"], cwd=repo, capture_output=True, text=True, timeout=600)
@@ -47,3 +49,5 @@ def test_make_install_brings_the_product_alone_and_everything_the_units_run(tmp_
     )
     assert imported.returncode == 0, imported.stderr[-2000:]
     assert (venv / "bin" / "police-dbt").is_file()
+    # the Ask page's engine, built from npm, which every site build ships
+    assert all((repo / "build" / "ask-engine" / f).is_file() for f in ("duckdb-browser.mjs", "duckdb-eh.wasm"))

@@ -115,9 +115,9 @@ def _serving(storage, sql, params=()):
 def test_site_asset_writes_every_page_with_metadata(built):
     storage, meta, _ = built
     site = storage.published_dir / "site"
-    expected = sorted(["index.html", "data.html", *(f"{p}.html" for p in PAGES)])
+    expected = sorted(["index.html", "data.html", "ask.html", *(f"{p}.html" for p in PAGES)])
     assert sorted(p.name for p in site.glob("*.html")) == expected
-    assert meta["pages"].value == 6 and meta["bytes"].value == sum(p.stat().st_size for p in site.glob("*.html"))
+    assert meta["pages"].value == 7 and meta["bytes"].value == sum(p.stat().st_size for p in site.glob("*.html"))
     assert meta["data_months"].value == "2024-01..2024-03 (3)"
     index = (site / "index.html").read_text()
     assert "Generated sample data, not real police figures" in index  # the licence line is for real data only
@@ -326,7 +326,7 @@ def test_every_page_loads_and_every_chart_renders(open_page, name):
     assert page.locator("footer").inner_text().startswith("Generated sample data")
 
 
-@pytest.mark.parametrize("name", ["index", *PAGES, "data"])
+@pytest.mark.parametrize("name", ["index", *PAGES, "data", "ask"])
 def test_generated_data_says_so_on_every_page(open_page, name):
     page = open_page(name)
     banner = page.locator("#sample-banner")
@@ -354,7 +354,7 @@ def test_real_data_has_no_sample_banner_and_keeps_the_licence(built, tmp_path):
     assert (tmp_path / "site" / "data" / "dim_forces.csv").read_text().startswith("force_id")
 
 
-@pytest.mark.parametrize("name", ["index", *PAGES, "data"])
+@pytest.mark.parametrize("name", ["index", *PAGES, "data", "ask"])
 def test_pages_pass_the_axe_accessibility_rules(open_page, name):
     """axe-core (the engine behind Lighthouse's accessibility audit) over the rendered page: labels, names,
     contrast, landmarks, table headers, language."""
@@ -377,7 +377,7 @@ def test_the_accessibility_check_can_fail(browser):
 def test_index_page(open_page):
     page = open_page("index")
     assert page.locator("#months").inner_text().startswith("2024-01 to 2024-03 (3 months)")
-    assert page.locator("nav a").count() == 6  # overview, four dashboards, data
+    assert page.locator("nav a").count() == 7  # overview, four dashboards, data, ask
 
 
 def test_crime_filters_change_the_numbers_and_match_the_marts(open_page, built):
@@ -777,7 +777,7 @@ LAYOUT = """() => {
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_the_screen_with_every_chart_inside_its_box_and_uncovered(open_page, width):
-    for name in ["index", *PAGES, "data"]:
+    for name in ["index", *PAGES, "data", "ask"]:
         page = open_page(name, width=width)
         assert page.evaluate(LAYOUT) == [], (name, width)
         assert page.locator(".chart svg").count() == page.locator(".chart:not([hidden])").count()

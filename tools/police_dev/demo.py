@@ -157,6 +157,7 @@ with its own Dagster instance, apart from real data (data/ and dagster_home/, th
 
 Where to look:
   dashboards   {published / "site" / "index.html"}   (works from file://), or: make serve DEMO=1 -> http://127.0.0.1:8000
+  Ask          make serve DEMO=1 -> http://127.0.0.1:8000/ask.html   (SQL in your browser over the published tables)
   SQL          {published / "serving.duckdb"}   (read-only, any time; never the live warehouse.duckdb)
   lake         {data / "lake"}   (Parquet, one file per dataset and month)
 

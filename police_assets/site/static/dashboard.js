@@ -272,7 +272,47 @@ function fillKpis(state, coverage) {
     el.textContent = text;
     el.dataset.value = value;
     basis.textContent = note ? ` (${note})` : "";
+    document.getElementById("kpi-sql-" + kpi.id).href = "ask.html?q=" + encodeURIComponent(kpiSql(kpi, state));
   }
+}
+
+// A headline as SQL for the Ask page: its cube's own query over the published tables, filtered as rowMask
+// filters the cube (a label back to the raw value it stands for; the unknown label is NULL or the marts' own
+// unknown value), then summed as compute() sums it. A ratio is the fraction the page shows as a percentage.
+function kpiSql(kpi, state) {
+  const src = PAGE.sources[kpi.cube];
+  const quote = (v) => `'${String(v).replaceAll("'", "''")}'`;
+  const col = (name) => `"${name}"`;  // the cube's own names ("group" is an SQL keyword)
+  const equals = (dim, label) => {
+    const raw = (src.raw[dim] || {})[label];
+    if (label === PAGE.unknown) return `(${col(dim)} IS NULL OR ${col(dim)} = ${quote(label)})`;
+    return `${col(dim)} = ${quote(raw === undefined ? label : raw)}`;
+  };
+  const where = [];
+  const shown = [];
+  for (const f of PAGE.filters) {
+    if (!src.dims.includes(f.dim) || (kpi.ignores || []).includes(f.id)) continue;
+    const value = state[f.id];
+    if (f.kind === "from" && value) where.push(`${col(f.dim)} >= ${quote(value)}`);
+    else if (f.kind === "to" && value) where.push(`${col(f.dim)} <= ${quote(value)}`);
+    else if (f.kind === "select" && value !== "") where.push(equals(f.dim, value));
+    else continue;
+    shown.push(`${f.label} ${value}`);
+  }
+  for (const [dim, label] of Object.entries(kpi.where || {})) where.push(equals(dim, label));
+  // a measure the query leaves NULL counts 0, as in the cube (cube_from_query fills nulls with 0)
+  const total = (name) => `coalesce(sum(${col(name)}), 0)`;
+  const sum = (m) => (src.derived[m] ? `${total(src.derived[m][0])} - ${total(src.derived[m][1])}` : total(m));
+  const ratio = Object.keys(kpi.ratios)[0];
+  const value = ratio
+    ? `(${sum(kpi.ratios[ratio][0])}) / nullif(${sum(kpi.ratios[ratio][1])}, 0)`
+    : sum(kpi.measures[0]);
+  const title = document.getElementById("kpi-" + kpi.id).parentElement.querySelector(".kpi-label").textContent;
+  const selection = shown.length ? shown.join(", ") : "everything published";
+  return `-- "${title}" on the ${PAGE.slug} page, for ${selection}\n`
+    + `WITH selection (${[...src.dims, ...src.measures].map(col).join(", ")}) AS (\n${src.sql}\n)\n`
+    + `SELECT ${value} AS ${ratio ? "share" : col(kpi.measures[0])}\nFROM selection`
+    + (where.length ? "\nWHERE " + where.join("\n  AND ") : "");
 }
 
 // What the page's selection lacks, above the charts: force-months with no file, or only part of one, and the
