@@ -80,7 +80,7 @@ def measure(site: Path, loads: int, screenshots: Path | None) -> list[dict]:
                 page = context.new_page()
                 _collect_errors(page, problems)
                 page.goto(html.as_uri(), wait_until="load")
-                if name in ("index", "data"):  # no dashboard script: the load event is the page complete
+                if name in ("index", "data", "ask"):  # no dashboard script (Ask: bench/ask.py): the load event
                     ready.append(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd"))
                 else:
                     page.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
@@ -94,7 +94,7 @@ def measure(site: Path, loads: int, screenshots: Path | None) -> list[dict]:
                     updates.append(float(page.evaluate("document.body.dataset.updateMs")))
                 if screenshots and i == 0:
                     page.reload()
-                    if name not in ("index", "data"):
+                    if name not in ("index", "data", "ask"):
                         page.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
                     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
                 context.close()

@@ -145,6 +145,15 @@ def test_a_large_result_shows_the_first_rows_states_the_count_and_says_what_it_f
     assert ask_page.locator("#ask-result tbody tr").count() == 1000
     sent = sum(n for path, n in served.sent.items() if path.endswith(".parquet")) - before
     assert sent > 0  # read from the site's own files, through the server
+    assert 0 < got["fetched"] <= sent  # what the page says it fetched (the worker's count of DuckDB's reads)
+    # a result too long to count while it streams is counted by DuckDB, and its CSV written by DuckDB
+    state, got = _ask(ask_page, "SELECT range AS n FROM range(250000)")
+    assert state == "done" and got["count"] == 250_000 and len(got["rows"]) == 1000
+    assert "250,000 rows; the first 1,000 shown" in ask_page.locator("#ask-status").text_content()
+    with ask_page.expect_download() as download:
+        ask_page.click("#ask-csv")
+    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert lines[0].startswith("# Generated sample data") and lines[1] == "n" and len(lines) == 2 + 250_000
 
 
 def test_the_query_lives_in_the_address_and_a_link_reopens_it(browser, served):

@@ -9,6 +9,9 @@ const runButton = $("ask-run");
 const cancelButton = $("ask-cancel");
 const csvButton = $("ask-csv");
 const state = { db: null, conn: null, running: false, cancelled: false, fetched: 0, last: null };
+// Rows of a result are counted as they stream in up to this many (cheaper than running the query again to count
+// it); past it the stream is stopped and DuckDB counts the query's rows.
+const COUNT_WHILE_STREAMING = 200000;
 
 function say(id, text) {
   const el = $(id);
@@ -115,13 +118,14 @@ async function stream(sql) {
     }
     if (rows.length < spec.maxRows) rows = rows.concat(rowsOf(batch, isDate, spec.maxRows - rows.length));
     seen += batch.numRows;
-    if (seen > spec.maxRows) break;
+    // rows past those shown are only counted; a result too long to count that way is counted by DuckDB
+    if (seen > COUNT_WHILE_STREAMING) break;
   }
   if (columns === null) {
     const schema = reader.schema;
     columns = schema ? schema.fields.map((f) => f.name) : [];
   }
-  return { columns, rows, seen, complete: seen <= spec.maxRows };
+  return { columns, rows, seen, counted: seen <= COUNT_WHILE_STREAMING, complete: seen <= spec.maxRows };
 }
 
 async function run(sql, { push = true } = {}) {
@@ -148,7 +152,9 @@ async function run(sql, { push = true } = {}) {
     const got = await unlessCancelled(stream(sql));
     let count = got.seen;
     let countText;
-    if (!got.complete) {
+    if (got.counted && !got.complete) {
+      countText = `${fmtInt.format(count)} rows; the first ${fmtInt.format(spec.maxRows)} shown`;
+    } else if (!got.complete) {
       await state.conn.cancelSent().catch(() => {});
       const body = countable(sql);
       if (body) {
@@ -156,20 +162,22 @@ async function run(sql, { push = true } = {}) {
         count = Number(counted.getChildAt(0).get(0));
         countText = `${fmtInt.format(count)} rows; the first ${fmtInt.format(spec.maxRows)} shown`;
       } else {
-        countText = `more than ${fmtInt.format(spec.maxRows)} rows; the first ${fmtInt.format(spec.maxRows)} shown`;
+        countText = `more than ${fmtInt.format(COUNT_WHILE_STREAMING)} rows; the first ${fmtInt.format(spec.maxRows)} shown`;
       }
     } else {
       countText = `${fmtInt.format(count)} row${count === 1 ? "" : "s"}`;
     }
     const seconds = (performance.now() - started) / 1000;
-    state.last = { sql, columns: got.columns, rows: got.rows, count, complete: got.complete };
+    const fetched = state.fetched - fetchedBefore;
+    state.last = { sql, columns: got.columns, rows: got.rows, count, complete: got.complete, fetched };
     window.askResult = state.last;
     showTable(state.last);
     say(
       "ask-status",
-      `${countText} · answered in ${seconds.toFixed(2)} s · ${sizeText(state.fetched - fetchedBefore)} fetched`,
+      `${countText} · answered in ${seconds.toFixed(2)} s · ${sizeText(fetched)} fetched`,
     );
-    csvButton.disabled = false;
+    // the whole result as CSV: the rows in hand, or DuckDB writing it again (a single query only)
+    csvButton.disabled = !(got.complete || countable(sql));
     document.body.dataset.askState = "done";
   } catch (error) {
     window.askResult = null;
