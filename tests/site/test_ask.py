@@ -39,7 +39,8 @@ def served(built):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(built):
+    # after the site is built: a Dagster run inside Playwright's event loop leaves a coroutine never awaited
     if not CHROMIUM:
         skip_or_fail_in_ci("no chromium on this machine (make browser: Debian's chromium package)")
     if not engine_ready():
@@ -53,7 +54,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def ask_page(browser, served):
+def ask_page(served, browser):
     """One Ask page, its engine loaded once for the module's tests; console errors and any request outside the
     local server are collected and must stay empty."""
     page = browser.new_page(viewport={"width": 1200, "height": 900})

@@ -68,16 +68,18 @@ function showTable(result) {
     th.textContent = name;
     head.appendChild(th);
   }
+  // a year or an id is a label, not a quantity: no thousands separator
+  const plainNumber = result.columns.map((name) => /(^|_)(year|id|code)($|_)/i.test(name));
   const body = table.createTBody();
   for (const row of result.rows) {
     const tr = body.insertRow();
-    for (const v of row) {
+    for (const [c, v] of row.entries()) {
       const td = tr.insertCell();
       if (v === null) {
         td.textContent = "NULL";
         td.className = "null";
       } else if (typeof v === "number") {
-        td.textContent = Number.isInteger(v) ? fmtInt.format(v) : String(v);
+        td.textContent = Number.isInteger(v) && !plainNumber[c] ? fmtInt.format(v) : String(v);
         td.className = "num";
       } else {
         td.textContent = String(v);
