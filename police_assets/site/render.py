@@ -271,25 +271,24 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
     }
     written: dict[str, int] = {}
     cube_rows: dict[str, int] = {}
-    written["index.html"] = _write(
-        out_dir / "index.html",
-        env.get_template("index.html.j2").render(
-            **common,
-            slug="index",
-            title="Overview",
-            description="UK police open data dashboards",
-            totals=totals,
-            rules=rules,
-        ),
+
+    def write_page(slug: str, template: str, **context) -> None:
+        html = env.get_template(template).render(**common, slug=slug, **context)
+        written[f"{slug}.html"] = _write(out_dir / f"{slug}.html", html)
+
+    write_page(
+        "index",
+        "index.html.j2",
+        title="Overview",
+        description="UK police open data dashboards",
+        totals=totals,
+        rules=rules,
     )
     tables = write_downloads(snapshot, manifest, out_dir / "data")
     for table in tables:  # the Data page and Ask link each table to a ready query
         table["ask"] = ask.ask_href(f'SELECT * FROM "{table["name"]}" LIMIT 100')
-    written["data.html"] = _write(
-        out_dir / "data.html",
-        env.get_template("data.html.j2").render(
-            **common, slug="data", title="Data", description="The published tables and their columns", tables=tables
-        ),
+    write_page(
+        "data", "data.html.j2", title="Data", description="The published tables and their columns", tables=tables
     )
     engine = ask.write_engine(out_dir)
     ask_spec = {
@@ -299,22 +298,19 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
         "generated": generated_note(manifest["generated"]) if manifest.get("generated") else None,
         "prefix": GENERATED_PREFIX if manifest.get("generated") else "",
     }
-    written["ask.html"] = _write(
-        out_dir / "ask.html",
-        env.get_template("ask.html.j2").render(
-            **common,
-            slug="ask",
-            title="Ask",
-            description="SQL over the published tables, in your browser",
-            tables=tables,
-            examples=ask.EXAMPLES,
-            default_sql=ask.EXAMPLES[0].sql,
-            max_rows=ask.MAX_ROWS,
-            engine_version=ask.engine_version(),
-            engine_size=f"{engine['bytes'] / 1e6:.0f} MB" if engine else "not installed",
-            spec_json=_script_safe(json.dumps(ask_spec, separators=(",", ":"))),
-            script=_script_safe(_static("ask.js")),
-        ),
+    write_page(
+        "ask",
+        "ask.html.j2",
+        title="Ask",
+        description="SQL over the published tables, in your browser",
+        tables=tables,
+        examples=ask.EXAMPLES,
+        default_sql=ask.EXAMPLES[0].sql,
+        max_rows=ask.MAX_ROWS,
+        engine_version=ask.engine_version(),
+        engine_size=f"{engine['bytes'] / 1e6:.0f} MB" if engine else "not installed",
+        spec_json=_script_safe(json.dumps(ask_spec, separators=(",", ":"))),
+        script=_script_safe(_static("ask.js")),
     )
     dashboard_js, bundle = _script_safe(_static("dashboard.js")), _script_safe(vega_bundle())
     for page in pages:
@@ -333,9 +329,9 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
         for cube in page.cubes:
             cube_rows[f"{page.slug}/{cube.name}"] = cube.rows
             cubes.append({"name": cube.name, "rows": cube.rows, "encoded": cube.encode()})
-        html = env.get_template("dashboard.html.j2").render(
-            **common,
-            slug=page.slug,
+        write_page(
+            page.slug,
+            "dashboard.html.j2",
             title=page.title,
             description=page.intro,
             page=page,
@@ -345,5 +341,4 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
             vega_js=bundle,
             dashboard_js=dashboard_js,
         )
-        written[f"{page.slug}.html"] = _write(out_dir / f"{page.slug}.html", html)
     return written, cube_rows, months

@@ -207,7 +207,8 @@ def test_page_builders_only_read_published_files(built):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(built):
+    # after the site is built: a Dagster run inside Playwright's event loop leaves a coroutine never awaited
     if not CHROMIUM:
         skip_or_fail_in_ci("no chromium on this machine (make browser: Debian's chromium package)")
     from playwright.sync_api import sync_playwright
