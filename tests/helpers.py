@@ -57,3 +57,21 @@ def materialize_months(
         raise_on_error=raise_on_error,
         selection=None if checks else AssetSelection.all().without_checks(),
     )
+
+
+def build_sample_site(fake_site, folder):
+    """The whole chain for 2024-01..2024-03 of the small fake release, ending with publish/site, into ``folder``,
+    marked generated as make demo marks it: (storage, the run's result). The fake's coverage patterns all show:
+    Greater Manchester has no files in February and March, Gwent's February street file is partial, City of
+    London and Northern Ireland publish no outcomes, the Met no search links."""
+    from police_assets.core.storage import PoliceStorage
+    from police_assets.definitions import all_assets
+    from police_dev.demo import mark_generated
+    from police_dev.fake.server import FakePoliceServer
+
+    storage = PoliceStorage(data_dir=str(folder))
+    mark_generated(storage, fake_site)  # as make demo does: the pages must say the data is generated
+    with FakePoliceServer(fake_site) as server:
+        result = materialize_months(all_assets, "2024-01", "2024-03", storage=storage, police=fast_police(server))
+    assert result.success
+    return storage, result

@@ -10,47 +10,23 @@ import math
 import duckdb
 import pytest
 
-from police_assets.core.storage import PoliceStorage
-from police_assets.definitions import all_assets
 from police_assets.site.ask import EXAMPLES, engine_ready
-from police_dev.browser import find_chromium, launch
-from police_dev.demo import mark_generated
-from police_dev.fake.server import FakePoliceServer
 from police_dev.serve import SiteServer
-from tests.helpers import fast_police, materialize_months, skip_or_fail_in_ci
-
-CHROMIUM = find_chromium()
+from tests.helpers import build_sample_site, skip_or_fail_in_ci
 
 
 @pytest.fixture(scope="module")
 def built(fake_site, tmp_path_factory):
-    storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("ask-data")))
-    mark_generated(storage, fake_site)
-    with FakePoliceServer(fake_site) as server:
-        result = materialize_months(all_assets, "2024-01", "2024-03", storage=storage, police=fast_police(server))
-    assert result.success
-    return storage
+    return build_sample_site(fake_site, tmp_path_factory.mktemp("ask-data"))[0]
 
 
 @pytest.fixture(scope="module")
 def served(built):
-    with SiteServer(built.published_dir / "site") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(built):
-    # after the site is built: a Dagster run inside Playwright's event loop leaves a coroutine never awaited
-    if not CHROMIUM:
-        skip_or_fail_in_ci("no chromium on this machine (make browser: Debian's chromium package)")
+    """The site over HTTP, as make serve serves it; every test through it runs the engine."""
     if not engine_ready():
         skip_or_fail_in_ci("the Ask page's engine is not built (make setup runs npm ci)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p, CHROMIUM)
-        yield b
-        b.close()
+    with SiteServer(built.published_dir / "site") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

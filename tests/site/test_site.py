@@ -15,16 +15,12 @@ import duckdb
 import pytest
 from markupsafe import escape
 
-from police_assets.definitions import all_assets
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
 from police_assets.site.cubes import cube_from_query, open_published
 from police_assets.site.pages import PAGE_BUILDERS
 from police_assets.site.render import _script_safe, render_site
-from police_dev.browser import find_chromium, launch
-from police_dev.demo import mark_generated
-from tests.helpers import fast_police, materialize_months, skip_or_fail_in_ci
+from tests.helpers import build_sample_site
 
-CHROMIUM = find_chromium()
 PAGES = ["crime", "outcomes", "stop-and-search", "coverage"]
 
 
@@ -87,17 +83,8 @@ def test_no_published_marts_is_a_clear_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def built(fake_site, tmp_path_factory):
-    """The whole chain for 2024-01..2024-03 of the small fake release, ending with publish/site. The fake's
-    coverage patterns all show: Greater Manchester has no files in February and March, Gwent's February
-    street file is partial, City of London and Northern Ireland publish no outcomes, the Met no search links."""
-    from police_assets.core.storage import PoliceStorage
-    from police_dev.fake.server import FakePoliceServer
-
-    storage = PoliceStorage(data_dir=str(tmp_path_factory.mktemp("site-data")))
-    mark_generated(storage, fake_site)  # as make demo does: the pages must say the data is generated
-    with FakePoliceServer(fake_site) as server:
-        result = materialize_months(all_assets, "2024-01", "2024-03", storage=storage, police=fast_police(server))
-    assert result.success
+    """The sample site (build_sample_site), with publish/site's metadata and every materialisation's."""
+    storage, result = build_sample_site(fake_site, tmp_path_factory.mktemp("site-data"))
     meta = result.asset_materializations_for_node("publish__site")[0].metadata
     events = {
         (tuple(e.asset_key.path), e.partition): e.metadata
@@ -204,19 +191,6 @@ def test_page_builders_only_read_published_files(built):
     ]
     assert "(unknown)" in crimes.labels["town"] and manifest["months"] == ["2024-01", "2024-02", "2024-03"]
     assert manifest["release"]["archives"] == ["2024-03.zip"] and manifest["release"]["fetched"]
-
-
-@pytest.fixture(scope="module")
-def browser(built):
-    # after the site is built: a Dagster run inside Playwright's event loop leaves a coroutine never awaited
-    if not CHROMIUM:
-        skip_or_fail_in_ci("no chromium on this machine (make browser: Debian's chromium package)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p, CHROMIUM)
-        yield b
-        b.close()
 
 
 @pytest.fixture
