@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
@@ -69,11 +70,28 @@ def _static(name: str) -> str:
 
 
 @cache
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (vl-convert-python ships them; nothing is downloaded)."""
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and vega-embed as one script (vl-convert-python ships them; nothing is downloaded).
+
+    Bundling takes about a second (docs/benchmarks.md) and its result depends only on vl-convert-python's
+    version, so ``cache_dir`` (the site's cache) keeps it under that version from one render to the next."""
     import vl_convert
 
-    return vl_convert.javascript_bundle("window.vegaEmbed = vegaEmbed; window.vega = vega;")
+    kept = Path(cache_dir) / f"vega-bundle-{version('vl-convert-python')}.js" if cache_dir else None
+    if kept and kept.is_file():
+        return kept.read_text(encoding="utf-8")
+    bundle = vl_convert.javascript_bundle("window.vegaEmbed = vegaEmbed; window.vega = vega;")
+    if kept:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        for old in kept.parent.glob("vega-bundle-*.js"):  # another version's
+            old.unlink(missing_ok=True)
+        tmp = temp_path(kept)
+        try:
+            tmp.write_text(bundle, encoding="utf-8")
+            os.replace(tmp, kept)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return bundle
 
 
 def _script_safe(text: str) -> Markup:
@@ -312,7 +330,7 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
         spec_json=_script_safe(json.dumps(ask_spec, separators=(",", ":"))),
         script=_script_safe(_static("ask.js")),
     )
-    dashboard_js, bundle = _script_safe(_static("dashboard.js")), _script_safe(vega_bundle())
+    dashboard_js, bundle = _script_safe(_static("dashboard.js")), _script_safe(vega_bundle(cache))
     for page in pages:
         spec = {
             "slug": page.slug,
@@ -320,7 +338,8 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
             "lacking": page.lacking,
             "filters": [{k: v for k, v in f.__dict__.items()} for f in page.filters],
             "kpis": [k.spec() for k in page.kpis],
-            "views": [{**v.spec(), "vega": v.chart.to_dict()} for v in page.views],
+            # not validated against Vega-Lite's schema on every render (0.4 s): tests.site validates every chart
+            "views": [{**v.spec(), "vega": v.chart.to_dict(validate=False)} for v in page.views],
             # each headline's "SQL" link: its cube's query, filtered in the browser as the page filters it
             "sources": {c.name: c.source() for c in page.cubes if c.name in {k.cube for k in page.kpis}},
             "unknown": manifest["labels"]["unknown"],

@@ -193,6 +193,40 @@ def test_page_builders_only_read_published_files(built):
     assert manifest["release"]["archives"] == ["2024-03.zip"] and manifest["release"]["fetched"]
 
 
+def test_every_chart_is_valid_vega_lite(built):
+    """The render skips Altair's schema validation (time on every run); every chart is validated here instead."""
+    import altair
+
+    storage, *_ = built
+    manifest = read_manifest(storage.published_dir)
+    con = open_published(storage.published_dir)
+    views = [v for build in PAGE_BUILDERS for v in build(con, manifest["labels"]["unknown"]).views]
+    assert len(views) > 10
+    for view in views:
+        view.chart.to_dict(validate=True)  # raises on a spec Vega-Lite's schema rejects
+    broken = views[0].chart.copy()
+    broken.mark = "no-such-mark"
+    with pytest.raises(altair.utils.schemapi.SchemaValidationError):
+        broken.to_dict(validate=True)
+
+
+def test_the_vega_bundle_is_kept_in_the_cache_under_its_version(tmp_path, monkeypatch):
+    import vl_convert
+
+    from police_assets.site import render
+
+    made = []
+    real = vl_convert.javascript_bundle
+    monkeypatch.setattr(vl_convert, "javascript_bundle", lambda *a: made.append(1) or real(*a))
+    render.vega_bundle.cache_clear()
+    (tmp_path / "vega-bundle-0.0.1.js").write_text("an older version's")
+    first = render.vega_bundle(tmp_path)
+    render.vega_bundle.cache_clear()  # a new process
+    assert render.vega_bundle(tmp_path) == first and len(made) == 1 and "vegaEmbed" in first
+    assert [p.name for p in tmp_path.iterdir()] == [f"vega-bundle-{render.version('vl-convert-python')}.js"]
+    render.vega_bundle.cache_clear()
+
+
 @pytest.fixture
 def open_page(browser, built):
     storage, *_ = built
