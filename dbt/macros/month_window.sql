@@ -64,16 +64,34 @@
     {% endif %}
 {%- endmacro %}
 
-{#- The rows a data test reads (dbt's get_where_subquery, for this adapter): a test whose config says
-    `meta: {month_window: <column>}` reads only the run's months of that column, besides any `where` of its own.
-    For tests of rows a month's build cannot change in other months (keys that include the month), so a release
-    checks its own months, not the whole history again; a plain `dbt build` (all months) checks every row. -#}
+{#- The rows a data test reads (dbt's get_where_subquery, for this adapter), besides any `where` of its own:
+    - `meta: {month_window: <column>}`: only the run's months of that column. For tests of rows a month's build
+      cannot change in other months (keys that include the month).
+    - `meta: {refreshed_rows: true}`: only the rows the model's latest build wrote (its newest refreshed_at), for
+      a model that rewrites rows of any month (the journeys); the rows it left alone were checked when written.
+    - `meta: {refreshed_keys: <column>}`: every row whose <column> value the latest build wrote, old rows too, so
+      a key written again beside an old copy of itself is still caught (a unique key).
+    So a release checks what it wrote, not the whole history again; a plain `dbt build` (all months, every row
+    written by that build) checks every row. -#}
 {% macro duckdb__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set column = (config.get('meta') or {}).get('month_window') -%}
-    {%- if column -%}
-        {%- set where = in_month_window(column) ~ (' and (' ~ where ~ ')' if where else '') -%}
+    {%- set meta = config.get('meta') or {} -%}
+    {%- set latest = 'refreshed_at = (select max(refreshed_at) from ' ~ relation ~ ')' -%}
+    {%- set scopes = [] -%}
+    {%- if meta.get('month_window') -%}
+        {%- do scopes.append(in_month_window(meta['month_window'])) -%}
     {%- endif -%}
+    {%- if meta.get('refreshed_rows') -%}
+        {%- do scopes.append(latest) -%}
+    {%- endif -%}
+    {%- if meta.get('refreshed_keys') -%}
+        {%- set key = meta['refreshed_keys'] -%}
+        {%- do scopes.append(key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where ' ~ latest ~ ')') -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do scopes.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- set where = scopes | join(' and ') -%}
     {%- if where -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

@@ -31,7 +31,10 @@ def dbt_month_env(first_month: str, last_month: str) -> dict[str, str]:
 
 
 def dbt_build_args(full_refresh: bool = False) -> list[str]:
-    return ["build", "--full-refresh"] if full_refresh else ["build"]
+    """The platform's ``dbt build``: models, seeds and data tests. Not the unit tests: their inputs are fixtures,
+    not the data, so a run would check the same SQL against the same rows every month (dbt's docs advise keeping
+    them to development and CI); ``make test`` runs them (tests/transform/test_dbt_assets.py)."""
+    return ["build", *(["--full-refresh"] if full_refresh else []), "--exclude-resource-type", "unit_test"]
 
 
 def keep_parse_state(run_target: Path, project_target: Path) -> bool:

@@ -10,16 +10,30 @@ The computation is dagster-dbt's own (private: reached through core.internals, w
 version): the lineage is theirs, not a second implementation. Lineage is catalogue decoration: if it cannot be
 built for a model (SQL that sqlglot cannot parse), that model has none and the run goes on, with a warning
 naming it.
+
+Computing it takes about 2 s a run (docs/benchmarks.md) and gives the same answer until the model's SQL, the
+project's macros or the columns change, so each model's lineage is kept in ``dbt/target/column_lineage.json``
+under a digest of exactly those inputs (:func:`lineage_key`); the month window a run compiles with is not one of
+them: it changes which rows are read, not which columns feed which.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from dagster import deserialize_value, serialize_value
+
 from police_assets.core.internals import column_lineage_metadata
+from police_assets.core.tempfiles import temp_path
 from police_assets.transform.project import dbt_project, manifest, manifest_nodes, relation_of
+
+CACHE_NAME = "column_lineage.json"
 
 
 def _columns(table_meta: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
@@ -27,27 +41,73 @@ def _columns(table_meta: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
     return {c.name: {"data_type": c.type} for c in schema.columns} if schema else {}
 
 
+def lineage_key(props: dict, columns: dict, parents: dict, parent_keys: list[str], full: dict) -> str:
+    """A digest of what a model's column lineage is computed from: its SQL as written, every macro of the project
+    (they shape the compiled SQL), its columns' types and its parents', the asset keys the translator gives its
+    parents, and dagster-dbt's version (it computes the lineage)."""
+    macros = sorted(
+        m["macro_sql"] for m in full.get("macros", {}).values() if m.get("package_name") == props["package_name"]
+    )
+    said = [props["raw_code"], macros, columns, parents, parent_keys, version("dagster-dbt")]
+    return hashlib.sha256(json.dumps(said, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _read_cache(path: Path) -> dict[str, dict]:
+    try:
+        kept = json.loads(path.read_text())
+        return kept if isinstance(kept, dict) else {}
+    except (OSError, ValueError):  # none yet, or damaged: computed again
+        return {}
+
+
+def _write_cache(path: Path, kept: dict[str, dict]) -> None:
+    tmp = temp_path(path)
+    try:
+        tmp.write_text(json.dumps(kept, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:  # a read-only project folder: the next run computes it again
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def column_lineage(
     unique_ids: list[str], tables: Mapping[tuple[str, str], Mapping[str, Any]], target_path: Path, translator, log
 ) -> dict[str, dict]:
     """``{unique_id: {"dagster/column_lineage": ...}}`` for the models among ``unique_ids`` (what the dbt step
     materialised); ``tables`` is the warehouse catalogue by (schema, table), ``target_path`` the dbt run's
-    target folder (its compiled SQL), ``translator`` the dbt assets' (it names the upstream assets)."""
+    target folder (its compiled SQL), ``translator`` the dbt assets' (it names the upstream assets). A model
+    whose inputs are unchanged since a run computed its lineage gets that run's: the project's target folder
+    (``target_path``'s parent) keeps each model's latest, under its :func:`lineage_key`."""
     full, nodes = manifest(), manifest_nodes()
+    cache_path = Path(target_path).parent / CACHE_NAME
+    kept = _read_cache(cache_path)
+    changed = False
     out: dict[str, dict] = {}
     for unique_id in unique_ids:
         props = nodes.get(unique_id)
         if not props or props["resource_type"] != "model":
             continue
-        parents = {}
+        parents, parent_keys = {}, []
         for parent_id in full["parent_map"].get(unique_id, []):
             parent = nodes.get(parent_id)
             if parent and parent.get("relation_name"):
                 parents[parent["relation_name"]] = _columns(tables.get(relation_of(parent)))
+                parent_keys.append(translator.get_asset_key(parent).to_user_string())
+        columns = _columns(tables.get(relation_of(props)))
+        key = lineage_key(props, columns, parents, sorted(parent_keys), full)
+        if (entry := kept.get(unique_id)) and entry.get("key") == key:
+            out[unique_id] = deserialize_value(entry["lineage"], dict)
+            continue
         try:
             out[unique_id] = column_lineage_metadata(
-                _columns(tables.get(relation_of(props))), parents, props, full, translator, target_path, dbt_project
+                columns, parents, props, full, translator, target_path, dbt_project
             )
         except Exception as exc:  # noqa: BLE001 - decoration must never fail the run
             log.warning(f"no column lineage for {props['name']}: {type(exc).__name__}: {exc}")
+            continue
+        kept[unique_id] = {"key": key, "lineage": serialize_value(out[unique_id])}
+        changed = True
+    if changed:
+        _write_cache(cache_path, kept)
     return out

@@ -28,8 +28,37 @@ def test_the_dbt_month_window_is_half_open_over_first_days(first, last, expected
 
 
 def test_dbt_build_args():
-    assert dbt_build_args() == ["build"]
-    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
+
+
+def test_the_dbt_unit_tests_pass_here_as_runs_leave_them_out(tmp_path):
+    """Production builds leave the unit tests out (dbt_build_args); this is where they run: every one of the
+    project's unit tests, against empty models built from empty landing tables (a unit test reads its inputs'
+    column types from the warehouse)."""
+    import duckdb
+
+    from police_assets.core.datasets import DATASETS
+    from police_assets.warehouse.load import ensure_tables, load_force_files
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        for spec in DATASETS:
+            ensure_tables(con, spec)
+        load_force_files(con, "2024-01", [], "no files")
+    dbt = str(Path(sys.executable).with_name("police-dbt"))
+    project = Path(dbt_project.project_dir)
+    env = dict(os.environ, POLICE_WAREHOUSE=str(tmp_path / "w.duckdb"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    common = ["--profiles-dir", str(project), "--target-path", str(tmp_path / "t"), "-q"]
+    for args in (
+        ["build", "--empty", "--exclude-resource-type", "test", "unit_test"],
+        ["test", "-s", "test_type:unit"],
+    ):
+        out = subprocess.run([dbt, *args, *common], cwd=project, env=env, capture_output=True, text=True, timeout=240)
+        assert out.returncode == 0, out.stdout[-3000:]
+    results = json.loads((tmp_path / "t" / "run_results.json").read_text())["results"]
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert sorted(r["unique_id"] for r in results) == sorted(manifest["unit_tests"]) != []
+    assert {r["status"] for r in results} == {"pass"}
 
 
 def test_a_new_month_window_keeps_dbt_partial_parsing_and_reaches_the_sql(tmp_path):
@@ -163,9 +192,12 @@ def test_out_of_memory_is_recognised_when_dbt_stopped_before_writing_its_results
     assert _out_of_memory(NoResults(), RuntimeError("a model failed: Binder Error")) is None
 
 
-def test_month_keyed_data_tests_read_the_run_window_and_the_journeys_test_reads_every_month(tmp_path):
-    """A test marked `meta: {month_window: ...}` reads only the run's months (get_where_subquery); the journeys'
-    key, which a month's build rewrites for crimes of any month, is checked over every row."""
+def test_month_keyed_tests_read_the_run_window_and_the_journeys_key_every_copy_of_the_keys_the_build_wrote(
+    tmp_path,
+):
+    """A test marked `meta: {month_window: ...}` reads only the run's months (get_where_subquery). The journeys'
+    key, which a month's build rewrites for crimes of any month, is checked on the keys the latest build wrote,
+    with their old copies: a key written again beside an old row of itself fails it."""
     dbt = str(Path(sys.executable).with_name("police-dbt"))
     project = Path(dbt_project.project_dir)
     env = {
@@ -183,4 +215,59 @@ def test_month_keyed_data_tests_read_the_run_window_and_the_journeys_test_reads_
         "crime_month >= cast('2024-02-01' as date) and crime_month < cast('2024-03-01' as date)"
         in (compiled["unique_int_street_crimes"])
     )
-    assert "crime_month" not in compiled["unique_int_crime_journeys"]
+    journeys = compiled["unique_int_crime_journeys"]
+    assert "crime_month" not in journeys and "max(refreshed_at)" in journeys
+
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("CREATE SCHEMA intermediate")
+        con.execute("CREATE TABLE intermediate.int_crime_journeys (street_crime_key VARCHAR, refreshed_at TIMESTAMP)")
+        con.execute(
+            "INSERT INTO intermediate.int_crime_journeys VALUES ('old', '2024-01-01'), ('again', '2024-01-01'), "
+            "('again', '2024-02-01'), ('new', '2024-02-01')"
+        )
+        assert [r[0] for r in con.execute(journeys).fetchall()] == ["again"]
+        con.execute("DELETE FROM intermediate.int_crime_journeys WHERE street_crime_key = 'again'")
+        assert con.execute(journeys).fetchall() == []
+
+
+def test_column_lineage_is_kept_until_its_model_or_columns_change(tmp_path, monkeypatch):
+    """The lineage of a model whose SQL, macros and columns are as before comes from the project's cache, not
+    sqlglot; a change of its columns, or a damaged cache, computes it again."""
+    from dagster import AssetKey, TableColumn, TableColumnDep, TableColumnLineage, TableSchema
+
+    from police_assets.transform import lineage
+    from police_assets.transform.project import manifest_nodes, relation_of
+    from police_assets.transform.translator import TRANSLATOR
+
+    computed = []
+
+    def fake(columns, parents, props, *rest):
+        computed.append(props["name"])
+        dep = TableColumnDep(asset_key=AssetKey(["staging", "x"]), column_name=next(iter(columns)))
+        return {"dagster/column_lineage": TableColumnLineage(deps_by_column={next(iter(columns)): [dep]})}
+
+    monkeypatch.setattr(lineage, "column_lineage_metadata", fake)
+    model = "model.police.int_outcomes"
+    props = manifest_nodes()[model]
+
+    def tables(type_: str) -> dict:
+        schema = TableSchema(columns=[TableColumn("crime_id", type_)])
+        return {relation_of(props): {"dagster/column_schema": schema}}
+
+    target = tmp_path / "target" / "run-1"
+    target.mkdir(parents=True)
+
+    def run(type_: str) -> TableColumnLineage:
+        return lineage.column_lineage([model], tables(type_), target, TRANSLATOR, log=None)[model][
+            "dagster/column_lineage"
+        ]
+
+    first = run("VARCHAR")
+    assert run("VARCHAR") == first and computed == ["int_outcomes"]  # the second from the cache
+    assert (tmp_path / "target" / lineage.CACHE_NAME).is_file()
+    run("BIGINT")  # its columns changed
+    assert computed == ["int_outcomes"] * 2
+    (tmp_path / "target" / lineage.CACHE_NAME).write_text("{not json")
+    assert run("BIGINT") == first and computed == ["int_outcomes"] * 3
