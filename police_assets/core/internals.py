@@ -76,14 +76,22 @@ def _dbt_cli_resource_with_known_version() -> type:
 
     class DbtCliResourceWithKnownVersion(DbtCliResource):
         """``DbtCliResource`` that knows dbt's version without running ``dbt --version`` (a slow subprocess
-        before every dbt command: docs/benchmarks.md). The dbt it runs always comes from this same environment,
-        so the installed dbt-core's version is the same answer."""
+        before every dbt command: docs/benchmarks.md; the dbt it runs always comes from this same environment,
+        so the installed dbt-core's version is the same answer) and makes no dbt adapter of its own."""
 
         @cached_property
         def _cli_version(self) -> version.Version:
             from dbt.version import __version__ as dbt_version
 
             return version.parse(dbt_version)
+
+        def _initialize_dbt_core_adapter(self, args):  # type: ignore[no-untyped-def]
+            """No dbt adapter in Dagster's process. dagster-dbt makes one before every dbt command (about 2 s in
+            a fresh process: docs/benchmarks.md) only for its ``fetch_row_counts`` and ``fetch_column_metadata``,
+            which open a second warehouse connection that DuckDB's lock refuses while dbt holds the file. This
+            platform reads the catalogue after dbt exits instead (transform.build), and dagster-dbt takes no
+            adapter as "nothing to fetch"."""
+            return None
 
     DbtCliResourceWithKnownVersion.__module__ = __name__
     DbtCliResourceWithKnownVersion.__qualname__ = "DbtCliResourceWithKnownVersion"

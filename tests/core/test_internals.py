@@ -42,6 +42,16 @@ def test_the_resource_knows_dbt_s_version_without_a_subprocess():
     assert str(defs.resources["dbt"]._cli_version) == __version__
 
 
+def test_the_resource_makes_no_dbt_adapter_in_dagster_s_process():
+    from dagster_dbt import DbtCliResource
+
+    from police_assets.definitions import defs
+
+    # the method it replaces is still dagster-dbt's (were it renamed, the replacement would do nothing)
+    assert callable(DbtCliResource._initialize_dbt_core_adapter)
+    assert defs.resources["dbt"]._initialize_dbt_core_adapter(["build"]) is None
+
+
 def test_importing_the_definitions_changes_no_global_state():
     """No environment variable, warning filter or framework patch is set by loading the code location."""
     probe = """
