@@ -86,8 +86,8 @@ def _dbt_cli_resource_with_known_version() -> type:
             return version.parse(dbt_version)
 
         def _initialize_dbt_core_adapter(self, args):  # type: ignore[no-untyped-def]
-            """No dbt adapter in Dagster's process. dagster-dbt makes one before every dbt command (about 2 s in
-            a fresh process: docs/benchmarks.md) only for its ``fetch_row_counts`` and ``fetch_column_metadata``,
+            """No dbt adapter in Dagster's process. dagster-dbt makes one before every dbt command (seconds in a
+            fresh process: docs/benchmarks.md) only for its ``fetch_row_counts`` and ``fetch_column_metadata``,
             which open a second warehouse connection that DuckDB's lock refuses while dbt holds the file. This
             platform reads the catalogue after dbt exits instead (transform.build), and dagster-dbt takes no
             adapter as "nothing to fetch"."""

@@ -71,7 +71,7 @@ class Cube:
 
     def encode(self) -> str:
         """gzip'd compact JSON, base64: about 2 bytes a row for a four-dimension cube (bench/site.py). gzip's level
-        6, not 9: a twelfth of the time for a few per cent more bytes (docs/benchmarks.md)."""
+        6, not 9: far less time for slightly more bytes (docs/benchmarks.md)."""
         raw = json.dumps(self.payload(), separators=(",", ":")).encode()
         return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
 

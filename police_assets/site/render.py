@@ -73,7 +73,7 @@ def _static(name: str) -> str:
 def vega_bundle(cache_dir: Path | None = None) -> str:
     """Vega, Vega-Lite and vega-embed as one script (vl-convert-python ships them; nothing is downloaded).
 
-    Bundling takes about a second (docs/benchmarks.md) and its result depends only on vl-convert-python's
+    Bundling is slow (docs/benchmarks.md) and its result depends only on vl-convert-python's
     version, so ``cache_dir`` (the site's cache) keeps it under that version from one render to the next."""
     import vl_convert
 
@@ -338,7 +338,8 @@ def _render(published_dir: Path, out_dir: Path, cache: Path) -> tuple[dict[str, 
             "lacking": page.lacking,
             "filters": [{k: v for k, v in f.__dict__.items()} for f in page.filters],
             "kpis": [k.spec() for k in page.kpis],
-            # not validated against Vega-Lite's schema on every render (0.4 s): tests.site validates every chart
+            # not validated against Vega-Lite's schema on every render (its cost: docs/benchmarks.md): tests.site
+            # validates every chart
             "views": [{**v.spec(), "vega": v.chart.to_dict(validate=False)} for v in page.views],
             # each headline's "SQL" link: its cube's query, filtered in the browser as the page filters it
             "sources": {c.name: c.source() for c in page.cubes if c.name in {k.cube for k in page.kpis}},

@@ -60,7 +60,7 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> int:
     """Delete all but the newest ``keep`` per-run dbt target folders; returns how many were deleted.
 
-    dagster-dbt gives every run its own ``target/<op>-<run>-<hash>/`` (about 1.4 MB here, far more on real
+    dagster-dbt gives every run its own ``target/<op>-<run>-<hash>/`` (its size: docs/benchmarks.md; more on real
     data); a deployment that runs monthly for years would otherwise keep them all.
     """
     runs = sorted(

@@ -11,7 +11,7 @@ version): the lineage is theirs, not a second implementation. Lineage is catalog
 built for a model (SQL that sqlglot cannot parse), that model has none and the run goes on, with a warning
 naming it.
 
-Computing it takes about 2 s a run (docs/benchmarks.md) and gives the same answer until the model's SQL, the
+Computing it is a noticeable part of every run (docs/benchmarks.md) and gives the same answer until the model's SQL, the
 project's macros or the columns change, so each model's lineage is kept in ``dbt/target/column_lineage.json``
 under a digest of exactly those inputs (:func:`lineage_key`); the month window a run compiles with is not one of
 them: it changes which rows are read, not which columns feed which.

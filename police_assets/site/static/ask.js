@@ -208,7 +208,7 @@ async function run(sql, { push = true } = {}) {
 
 // Cancel: the query's promise is abandoned at once and the worker, busy with it, is stopped and replaced by a
 // fresh engine (DuckDB-WASM cannot interrupt a query it is running); the browser keeps the engine's files, so
-// this takes about a second.
+// the fresh engine does not download them again.
 function cancel() {
   if (!state.running || state.cancelled) return;
   state.cancelled = true;
