@@ -41,13 +41,16 @@ def _columns(table_meta: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
     return {c.name: {"data_type": c.type} for c in schema.columns} if schema else {}
 
 
-def lineage_key(props: dict, columns: dict, parents: dict, parent_keys: list[str], full: dict) -> str:
-    """A digest of what a model's column lineage is computed from: its SQL as written, every macro of the project
-    (they shape the compiled SQL), its columns' types and its parents', the asset keys the translator gives its
-    parents, and dagster-dbt's version (it computes the lineage)."""
-    macros = sorted(
-        m["macro_sql"] for m in full.get("macros", {}).values() if m.get("package_name") == props["package_name"]
-    )
+def macros_digest(full: dict, package: str) -> str:
+    """A digest of every macro of ``package`` in the manifest ``full``: they shape each model's compiled SQL."""
+    macros = sorted(m["macro_sql"] for m in full.get("macros", {}).values() if m.get("package_name") == package)
+    return hashlib.sha256(json.dumps(macros).encode()).hexdigest()
+
+
+def lineage_key(props: dict, columns: dict, parents: dict, parent_keys: list[str], macros: str) -> str:
+    """A digest of what a model's column lineage is computed from: its SQL as written, the project's macros
+    (``macros``, their :func:`macros_digest`), its columns' types and its parents', the asset keys the translator
+    gives its parents, and dagster-dbt's version (it computes the lineage)."""
     said = [props["raw_code"], macros, columns, parents, parent_keys, version("dagster-dbt")]
     return hashlib.sha256(json.dumps(said, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -82,6 +85,7 @@ def column_lineage(
     full, nodes = manifest(), manifest_nodes()
     cache_path = Path(target_path).parent / CACHE_NAME
     kept = _read_cache(cache_path)
+    digests: dict[str, str] = {}  # package -> its macros' digest, computed once a call
     changed = False
     out: dict[str, dict] = {}
     for unique_id in unique_ids:
@@ -95,7 +99,10 @@ def column_lineage(
                 parents[parent["relation_name"]] = _columns(tables.get(relation_of(parent)))
                 parent_keys.append(translator.get_asset_key(parent).to_user_string())
         columns = _columns(tables.get(relation_of(props)))
-        key = lineage_key(props, columns, parents, sorted(parent_keys), full)
+        package = props["package_name"]
+        if package not in digests:
+            digests[package] = macros_digest(full, package)
+        key = lineage_key(props, columns, parents, sorted(parent_keys), digests[package])
         if (entry := kept.get(unique_id)) and entry.get("key") == key:
             out[unique_id] = deserialize_value(entry["lineage"], dict)
             continue

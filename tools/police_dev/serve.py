@@ -114,20 +114,25 @@ class SiteServer(ThreadingHTTPServer):
         self.server_close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("site_dir", type=Path)
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--bind", default="127.0.0.1")
-    args = parser.parse_args()
-    server = SiteServer(args.site_dir, args.port, args.bind)
-    print(f"serving {args.site_dir} at {server.url} (Ctrl-C to stop)", flush=True)
+def serve_until_interrupted(server, what: str) -> None:
+    """Serve in the foreground until Ctrl-C, saying ``what`` is served where: the development servers' command
+    lines (this one and the fake data.police.uk's)."""
+    print(f"{what} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site_dir", type=Path)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--bind", default="127.0.0.1")
+    args = parser.parse_args()
+    serve_until_interrupted(SiteServer(args.site_dir, args.port, args.bind), f"serving {args.site_dir}")
 
 
 if __name__ == "__main__":

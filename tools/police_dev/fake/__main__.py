@@ -9,6 +9,7 @@ import sys
 
 from police_dev.fake.generate import Release, write_release
 from police_dev.fake.server import FakePoliceServer
+from police_dev.serve import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,12 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         path = write_release(args.root, Release(args.latest, args.months, args.scale, args.seed))
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     else:
-        server = FakePoliceServer(args.root, args.host, args.port)
-        print(f"fake data.police.uk at {server.url} (Ctrl-C to stop)", flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+        serve_until_interrupted(FakePoliceServer(args.root, args.host, args.port), "fake data.police.uk")
     return 0
 
 

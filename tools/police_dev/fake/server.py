@@ -233,10 +233,13 @@ class FakePoliceServer:
 
     def stop(self) -> None:
         self._httpd.shutdown()
-        self._httpd.server_close()
+        self.server_close()
 
     def serve_forever(self) -> None:
         self._httpd.serve_forever()
+
+    def server_close(self) -> None:
+        self._httpd.server_close()
 
     def __enter__(self) -> FakePoliceServer:
         return self.start()
