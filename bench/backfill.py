@@ -189,6 +189,7 @@ def disk_report(after: str, data: Path, compressed: int) -> int:
             ("raw zone", data / "raw"),
             ("lake", data / "lake"),
             ("warehouse.duckdb", data / "warehouse.duckdb"),
+            ("warehouse landing", data / "warehouse_landing"),  # the lake's files linked: counted once, above
             ("current snapshot", (published / "current").resolve()),
             ("site", published / "site"),
             ("site cache", published / "site-cache"),

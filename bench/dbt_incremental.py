@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/dbt_incremental.py [--months 36] [--street-rows 500000]
 
-The landing tables are filled by SQL with national-size, data.police.uk-shaped rows (bench/national.py),
+The landing views are filled by SQL with national-size, data.police.uk-shaped rows (bench/national.py),
 because generating 36 months of CSVs through the fake would take half an hour and this measures dbt, not
 ingest (bench/ingest.py does that). Then, in one run:
 
 1. `dbt run --full-refresh` over the 36 months;
-2. month 37 is loaded into the landing tables; `dbt run` with the window vars for that month only (the
+2. month 37 is loaded into the landing views; `dbt run` with the window vars for that month only (the
    incremental path Dagster takes for a new month);
 3. `dbt run --full-refresh` over all 37 months: the rebuild the increment is compared with.
 
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.national import create_landing, fill_month, run_dbt  # noqa: E402
 from police_assets.core.months import add_months, month_range  # noqa: E402
+from police_assets.core.storage import landing_dir_for  # noqa: E402
 
 
 def main() -> int:
@@ -48,23 +49,23 @@ def main() -> int:
     new_month = add_months(months[-1], 1)
     started = time.perf_counter()
     with duckdb.connect(str(warehouse)) as con:
-        create_landing(con)
+        create_landing(con, landing_dir_for(warehouse))
         for m in months:
-            fill_month(con, m, args.street_rows)
+            fill_month(con, m, args.street_rows, landing_dir_for(warehouse))
         rows = {
             t: con.execute(f"SELECT count(*) FROM landing.{t}").fetchone()[0]
             for t in ("street_crimes", "outcomes", "stop_and_search")
         }
     print(
-        f"landing tables for {args.months} months filled in {time.perf_counter() - started:.0f}s: "
+        f"landing files for {args.months} months filled in {time.perf_counter() - started:.0f}s: "
         + ", ".join(f"{t} {n:,}" for t, n in rows.items())
     )
 
     run_dbt(["seed"], env)
     full36 = run_dbt(["run", "--full-refresh"], env)
     with duckdb.connect(str(warehouse)) as con:
-        create_landing(con)
-        fill_month(con, new_month, args.street_rows)
+        create_landing(con, landing_dir_for(warehouse))
+        fill_month(con, new_month, args.street_rows, landing_dir_for(warehouse))
     window = json.dumps({"min_month": f"{new_month}-01", "max_month": f"{add_months(new_month, 1)}-01"})
     increment = run_dbt(["run", "--vars", window], env)
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -1,7 +1,7 @@
-"""National-size months written straight into the warehouse's landing tables, by SQL, for the benchmarks.
+"""National-size months written straight into the warehouse's landing files, by SQL, for the benchmarks.
 
 Generating 36 national months as CSVs through the fake data.police.uk takes about half an hour; the dbt and
-site benchmarks measure what comes AFTER the landing tables, so they fill them here in seconds instead
+site benchmarks measure what comes AFTER the landing views, so they fill them here in seconds instead
 (``bench/ingest.py`` measures the CSV path). The shapes follow the fake generator (45 forces weighted by
 share of national crime, its crime types and stop-and-search vocabularies, anti-social behaviour without
 Crime IDs, repeated rows, crimes without a location, outcomes arriving 0-7 months after their crime), with
@@ -26,7 +26,9 @@ import duckdb
 
 from police_assets.core.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
 from police_assets.core.months import add_months
-from police_assets.warehouse.load import ensure_tables, load_force_files
+from police_assets.core.sql import PARQUET_COPY_OPTIONS
+from police_assets.lake.convert import lake_schema
+from police_assets.warehouse.load import ensure_landing, load_force_files, load_month
 from police_dev.fake.generate import (
     AGES,
     CRIME_TYPES,
@@ -61,10 +63,13 @@ def force_towns(total: int = TOWNS_NATIONALLY) -> list[list[str]]:
     return out
 
 
-def create_landing(con: duckdb.DuckDBPyConnection) -> None:
-    """The landing tables as the warehouse loader creates them, and a table of forces for the fill."""
+def create_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> None:
+    """The landing views as the warehouse loader makes them, a table of forces for the fill, and one typed
+    table per dataset that :func:`fill_month` fills with a month before it is loaded as that month's file."""
+    ensure_landing(con, landing_dir)
     for spec in (STREET, OUTCOMES, STOP_AND_SEARCH):
-        ensure_tables(con, spec)
+        columns = ", ".join(f"{n} {t}" for n, t in lake_schema(spec))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bench_{spec.name} ({columns})")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE bench_forces (fi INT, force_id VARCHAR, force_name VARCHAR, "
         "lon0 DOUBLE, lat0 DOUBLE, towns VARCHAR[])"
@@ -78,17 +83,28 @@ def create_landing(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def fill_month(con: duckdb.DuckDBPyConnection, month: str, street_rows: int) -> None:
-    """Insert one national-size month into the landing tables (street, outcomes, stop and search, force files).
+def _load(con: duckdb.DuckDBPyConnection, spec, month: str, landing_dir: Path) -> None:
+    """The month in ``bench_<dataset>`` written as a Parquet file and loaded as the warehouse loads the lake's
+    (linked in: one file on disk once its first name is gone)."""
+    source = Path(landing_dir) / f".bench-{spec.name}-{month}.parquet"
+    con.execute(f"COPY bench_{spec.name} TO '{source}' ({PARQUET_COPY_OPTIONS})")
+    load_month(con, spec, month, source, landing_dir)
+    source.unlink()
+    con.execute(f"DELETE FROM bench_{spec.name}")
 
-    Needs ``create_landing(con)`` on the same connection first.
+
+def fill_month(con: duckdb.DuckDBPyConnection, month: str, street_rows: int, landing_dir: Path) -> None:
+    """Load one national-size month into the landing views (street, outcomes, stop and search) and the force
+    files table.
+
+    Needs ``create_landing(con, landing_dir)`` on the same connection first.
     """
     # weighted pick: repeat each force/type by its weight so a uniform index gives the right shares
     force_idx = [i + 1 for i, f in enumerate(FORCES) for _ in range(max(1, round(f[2] * 4)))]
     type_idx = [i + 1 for i, t in enumerate(CRIME_TYPES) for _ in range(max(1, round(t[2])))]
     types = sql_list(t[1] for t in CRIME_TYPES)
     con.execute(f"""
-        INSERT INTO landing.street_crimes BY NAME
+        INSERT INTO bench_street_crimes BY NAME
         WITH base AS (
             SELECT i, hash('{month}', i) AS h,
                    (hash('{month}', i, 'x') % 100000) / 100000.0 AS u,
@@ -113,9 +129,10 @@ def fill_month(con: duckdb.DuckDBPyConnection, month: str, street_rows: int) -> 
                '{month}/{month}-' || force_id || '-street.csv' AS source_file, i + 2 AS source_row
         FROM rows
     """)
+    _load(con, STREET, month, landing_dir)
     # outcomes recorded this month, for crimes of this month and the 7 before it (lag from the crime's hash)
     con.execute(f"""
-        INSERT INTO landing.outcomes BY NAME
+        INSERT INTO bench_outcomes BY NAME
         SELECT DATE '{month}-01' AS month, force_id, crime_id, reported_by, falls_within, longitude, latitude,
                location, lsoa_code, lsoa_name,
                ['Investigation complete; no suspect identified', 'Unable to prosecute suspect', 'Local resolution',
@@ -126,13 +143,14 @@ def fill_month(con: duckdb.DuckDBPyConnection, month: str, street_rows: int) -> 
           AND month >= DATE '{add_months(month, -7)}-01' AND month <= DATE '{month}-01'
           AND hash(crime_id, 'lag') % 8 = date_diff('month', month, DATE '{month}-01')
     """)
+    _load(con, OUTCOMES, month, landing_dir)
 
     def pick(table, salt: str) -> str:  # every value of a vocabulary, uniformly: the most cube rows
         values = [v for v, _ in table]
         return f"{sql_list(values)}[(1 + hash(i, '{salt}') % {len(values)})::BIGINT]"
 
     con.execute(f"""
-        INSERT INTO landing.stop_and_search BY NAME
+        INSERT INTO bench_stop_and_search BY NAME
         SELECT DATE '{month}-01' AS month, f.force_id,
                'Person search' AS search_type, TIMESTAMP '{month}-01 12:00:00' AS searched_at,
                false AS is_part_of_policing_operation, NULL AS policing_operation,
@@ -147,6 +165,7 @@ def fill_month(con: duckdb.DuckDBPyConnection, month: str, street_rows: int) -> 
         FROM range({street_rows // 12}) r(i)
         JOIN bench_forces f ON f.fi = 1 + hash('{month}', i) % 44
     """)
+    _load(con, STOP_AND_SEARCH, month, landing_dir)
     rows = [(f[0], f[1], d, True, 1000, None) for f in FORCES for d in ("street", "outcomes", "stop-and-search")]
     load_force_files(con, month, rows, "bench")
 

@@ -6,7 +6,7 @@
 
 In one run:
 
-1. the landing tables of a scratch warehouse are filled with national-size months by SQL
+1. the landing views of a scratch warehouse are filled with national-size months by SQL
    (bench/national.py: 45 forces, ~350 towns, ~40k occupied map cells, full stop-and-search vocabularies);
 2. ``dbt seed`` and ``dbt run --full-refresh`` build the marts (the same project Dagster runs);
 3. ``publish_marts`` exports them and ``render_site`` renders the pages, exactly as the publish assets do;
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.national import create_landing, fill_month, run_dbt  # noqa: E402
 from police_assets.core.months import add_months, month_range  # noqa: E402
-from police_assets.core.storage import PoliceStorage  # noqa: E402
+from police_assets.core.storage import PoliceStorage, landing_dir_for  # noqa: E402
 from police_assets.publish.assets import publish  # noqa: E402
 from police_assets.site.render import render_site  # noqa: E402
 from police_dev.browser import find_chromium, launch  # noqa: E402
@@ -49,9 +49,9 @@ def build(work: Path, months: list[str], street_rows: int) -> None:
     env = dict(os.environ, POLICE_WAREHOUSE=str(warehouse), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     started = time.perf_counter()
     with duckdb.connect(str(warehouse)) as con:
-        create_landing(con)
+        create_landing(con, landing_dir_for(warehouse))
         for m in months:
-            fill_month(con, m, street_rows)
+            fill_month(con, m, street_rows, landing_dir_for(warehouse))
         (rows,) = con.execute("SELECT count(*) FROM landing.street_crimes").fetchall()[0]
     print(f"landing: {len(months)} months, {rows:,} street rows in {time.perf_counter() - started:.0f}s", flush=True)
     run_dbt(["seed"], env)

@@ -79,6 +79,12 @@ def connect(path: str | Path, read_only: bool = False, readers_use: Path | None 
         con.close()
 
 
+def landing_dir_for(warehouse: Path) -> Path:
+    """The warehouse's month files, beside its DuckDB file (``warehouse_landing/`` for ``warehouse.duckdb``):
+    what its ``landing.<dataset>`` views read (police_assets.warehouse.load)."""
+    return Path(warehouse).with_name(f"{Path(warehouse).stem}_landing")
+
+
 class DagsterHomeNotSet(RuntimeError):
     """A run from the CLI without DAGSTER_HOME: it would be recorded nowhere and skip the warehouse pool."""
 
@@ -149,6 +155,10 @@ class PoliceStorage(ConfigurableResource):
     @property
     def warehouse(self) -> Path:
         return Path(self.warehouse_path) if self.warehouse_path else self.root / "warehouse.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return landing_dir_for(self.warehouse)
 
     @contextlib.contextmanager
     def connect_warehouse(self, read_only: bool = False):

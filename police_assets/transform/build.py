@@ -21,6 +21,7 @@ from police_assets.core.storage import PoliceStorage
 from police_assets.core.tempfiles import temp_path
 from police_assets.transform.lineage import column_lineage
 from police_assets.transform.project import dbt_project, manifest_nodes, relation_of
+from police_assets.warehouse.load import ensure_landing
 
 
 def dbt_month_env(first_month: str, last_month: str) -> dict[str, str]:
@@ -139,6 +140,10 @@ def start_build(
     keys = context.partition_keys
     # dbt-duckdb retries a file it cannot open (seconds each, for every model): a missing folder must not be why
     storage.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    # the landing views read their files by absolute path: pointed at this storage's folder before dbt reads
+    # them, in case the data folder has moved since the warehouse step last ran (a no-op otherwise)
+    with storage.connect_warehouse() as con:
+        ensure_landing(con, storage.landing_dir)
     args, window = dbt_build_args(full_refresh), dbt_month_env(keys[0], keys[-1])
     context.log.info(f"dbt {' '.join(args)} over {window}")
     with exported({**storage.dbt_environment(), **window}):

@@ -1,2 +1,2 @@
-"""Stage 3, warehouse: the DuckDB landing tables, loaded month by month, and which force published what (assets
-``warehouse/*``); the freshness check."""
+"""Stage 3, warehouse: the DuckDB landing views over the lake's files, loaded month by month, and which force
+published what (assets ``warehouse/*``); the freshness check."""

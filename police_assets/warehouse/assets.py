@@ -1,4 +1,5 @@
-"""Stage 3, warehouse: the lake loaded into DuckDB tables ``landing.<dataset>`` of warehouse.duckdb, month by month (one step, 3 specs)."""
+"""Stage 3, warehouse: the lake's months loaded as the views ``landing.<dataset>`` of warehouse.duckdb, month by
+month (one step, 3 specs)."""
 
 import time
 
@@ -28,7 +29,9 @@ from police_assets.lake.convert import column_schema, lake_path, read_set_aside
 from police_assets.raw.zone import read_manifest
 from police_assets.warehouse.load import (
     FORCE_FILES,
+    LandingFileRefused,
     LoadResult,
+    ensure_landing,
     force_file_rows,
     load_force_files,
     load_month,
@@ -45,8 +48,9 @@ def warehouse_asset_spec(spec: DatasetSpec) -> AssetSpec:
         code_version=code_version(__name__),
         kinds={"duckdb"},
         description=(
-            f"{spec.description}\n\nWarehouse table `{table_name(spec)}`: every loaded month, replaced month by "
-            "month with delete-then-insert in one transaction, so a re-run never duplicates rows. The dbt "
+            f"{spec.description}\n\nWarehouse view `{table_name(spec)}`: every loaded month, one Parquet file "
+            "each, the lake's file linked in under the warehouse's own name with one rename (no second copy on "
+            "disk), so a re-run never duplicates rows and the month changes only when this step runs. The dbt "
             "staging models read it as a source."
         ),
         metadata={"dagster/column_schema": column_schema(spec), "dagster/table_name": table_name(spec)},
@@ -67,7 +71,7 @@ def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
 
     A dataset whose load fails (its lake file missing, say) stops there and the others go on; their
     materialisations are reported, then the step fails naming every failed dataset and month. A failed load
-    leaves that month as it was (one transaction per dataset-month).
+    leaves that month as it was (a month's file is checked, then renamed in).
     """
     started = time.monotonic()
     specs = [spec for spec in DATASETS if AssetKey(["warehouse", spec.name]) in context.selected_asset_keys]
@@ -76,13 +80,14 @@ def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
     failed: dict[str, str] = {}
     metadata = {}
     with storage.connect_warehouse() as con:
+        ensure_landing(con, storage.landing_dir, specs)
         for i, month in enumerate(months, 1):
             for spec in specs:
                 if spec.name in failed:
                     continue
                 try:
-                    result = load_month(con, spec, month, lake_path(storage.lake_dir, spec, month))
-                except (FileNotFoundError, duckdb.Error) as exc:
+                    result = load_month(con, spec, month, lake_path(storage.lake_dir, spec, month), storage.landing_dir)
+                except (FileNotFoundError, LandingFileRefused, duckdb.Error) as exc:
                     failed[spec.name] = f"{table_name(spec)} {month}: {exc}"
                     context.log.error(failed[spec.name])
                     continue

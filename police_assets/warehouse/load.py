@@ -1,14 +1,26 @@
-"""The warehouse: DuckDB tables ``landing.<dataset>`` loaded month by month from the lake.
+"""The warehouse's landing relations ``landing.<dataset>``: views over one Parquet file per loaded month.
 
-Each month is replaced by delete-then-insert inside one transaction, so re-loading a month any number of times
-leaves exactly one copy, and a failed insert (e.g. a lake file with another schema) rolls back to the previous
-copy instead of leaving the month empty. The table DDL comes from the dataset spec, so the table exists with
-the right types even when the first month loaded has no rows. ``landing._loads`` records every load.
+A month is loaded by hard-linking the lake's file for it into the warehouse's own folder
+(``<warehouse>_landing/<dataset>/<YYYY-MM>.parquet``), put in place with one rename. So:
+
+- the landing relations are not a second copy of the lake on disk: a loaded month is the lake's file under a
+  second name (a copy only when the two folders are on different file systems);
+- they still change only when this stage runs: the lake replaces a month by renaming a new file in, which
+  leaves the warehouse's name on the file it loaded;
+- loading a month any number of times leaves one copy of it, and a reader (dbt, in the same ``duckdb`` pool,
+  so never at the same time) sees the month's old file or its new one, never a mix or nothing;
+- a file that is not what the dataset's contract says (other columns or types, rows of another month) is
+  refused before the rename, and the month keeps the copy it had.
+
+The view reads the folder by absolute path (DuckDB resolves a relative path against the reader's working
+folder), so every writer step points it at this storage's folder again when the data folder has moved.
+``landing._loads`` records every load; ``landing.force_files`` stays a table (a few hundred rows a month).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +28,33 @@ from pathlib import Path
 import duckdb
 
 from police_assets.core.datasets import DATASETS, DatasetSpec, dataset_for_member
+from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
+from police_assets.core.tempfiles import link_or_copy, sweep, temp_path
 from police_assets.lake.convert import lake_schema
 from police_assets.raw.zone import RawMonth
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "landing"  # not "warehouse": that is the catalog name of warehouse.duckdb, and DuckDB finds it ambiguous
+READ_OPTIONS = (
+    "hive_partitioning = false, union_by_name = true"  # a file written before a column was added reads it as NULL
+)
+
+
+class LandingFileRefused(ValueError):
+    """A month's file is not what its dataset's contract says; the month keeps the copy it had."""
 
 
 def table_name(spec: DatasetSpec) -> str:
     return f"{SCHEMA}.{spec.name}"
+
+
+def landing_folder(landing_dir: Path, spec: DatasetSpec) -> Path:
+    return Path(landing_dir) / spec.name
+
+
+def landing_file(landing_dir: Path, spec: DatasetSpec, month: str) -> Path:
+    return landing_folder(landing_dir, spec) / f"{month}.parquet"
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -37,10 +66,110 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+def _relation_kind(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> str | None:
+    """'BASE TABLE', 'VIEW' or None (absent)."""
+    found = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [SCHEMA, spec.name],
+    ).fetchone()
+    return found[0] if found else None
+
+
+def _view_select(spec: DatasetSpec, landing_dir: Path) -> tuple[str, str | None]:
+    """The view's query: the dataset's columns in contract order over every month's file, or no rows of the
+    right types while no month is loaded (DuckDB will not make a view over a pattern that matches nothing).
+    With it, the query's start up to the file pattern (DuckDB keeps a view's text re-printed, its options in
+    brackets, so that is the part to compare), or None for the empty view."""
+    schema = lake_schema(spec)
+    folder = landing_folder(landing_dir, spec).resolve()
+    if any(folder.glob("*.parquet")):
+        head = f"SELECT {', '.join(n for n, _ in schema)} FROM read_parquet({sql_literal(folder / '*.parquet')}"
+        return f"{head}, {READ_OPTIONS})", head
+    return f"SELECT {', '.join(f'CAST(NULL AS {t}) AS {n}' for n, t in schema)} WHERE false", None
+
+
+def _migrate_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_dir: Path) -> None:
+    """A warehouse from before the landing views holds ``landing.<dataset>`` as a table: each of its months is
+    written to the month's file (exactly the rows the table held), then the table gives way to the view, in
+    one transaction. Killed part way, the table is still there and the next run starts again."""
+    months = [
+        m
+        for (m,) in con.execute(
+            f"SELECT DISTINCT strftime(month, '%Y-%m') FROM {table_name(spec)} ORDER BY 1"
+        ).fetchall()
+    ]
+    log.info(
+        "%s: moving %d months of the landing table to files in %s",
+        table_name(spec),
+        len(months),
+        landing_folder(landing_dir, spec),
+    )
+    for month in months:
+        target = landing_file(landing_dir, spec, month)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path(target)
+        con.execute(
+            f"COPY (SELECT * FROM {table_name(spec)} WHERE month = DATE {sql_literal(month + '-01')}) "
+            f"TO {sql_literal(tmp)} ({PARQUET_COPY_OPTIONS})"
+        )
+        os.replace(tmp, target)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE {table_name(spec)}")
+        con.execute(f"CREATE VIEW {table_name(spec)} AS {_view_select(spec, landing_dir)[0]}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _point_view(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_dir: Path) -> None:
+    """(Re)make the view unless it already reads this storage's folder with the contract's columns."""
+    select, head = _view_select(spec, landing_dir)
+    stored = con.execute(
+        "SELECT sql FROM duckdb_views() WHERE schema_name = ? AND view_name = ?", [SCHEMA, spec.name]
+    ).fetchone()
+    if stored and head and stored[0].startswith(f"CREATE VIEW {table_name(spec)} AS {head}"):
+        return
+    con.execute(f"CREATE OR REPLACE VIEW {table_name(spec)} AS {select}")
+
+
+def ensure_landing(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, specs: list[DatasetSpec] | tuple[DatasetSpec, ...] = DATASETS
+) -> None:
+    """The landing schema, the load log, and each dataset's view over its folder (an older warehouse's landing
+    table moved to files first); what a killed load left in the folders is swept."""
     _ensure_schema(con)
-    cols = ", ".join(f"{n} {t}" for n, t in lake_schema(spec))
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(spec)} ({cols})")
+    for spec in specs:
+        folder = landing_folder(landing_dir, spec)
+        folder.mkdir(parents=True, exist_ok=True)
+        sweep(folder)
+        if _relation_kind(con, spec) == "BASE TABLE":
+            _migrate_table(con, spec, landing_dir)
+        _point_view(con, spec, landing_dir)
+
+
+def _checked_rows(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, month: str, parquet: Path) -> int:
+    """The file's row count, once it is shown to hold the dataset's columns with their types, and only rows of
+    ``month``; else :class:`LandingFileRefused` saying what differs."""
+    source = f"read_parquet({sql_literal(parquet)}, hive_partitioning = false)"
+    got = {name: kind for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    want = dict(lake_schema(spec))
+    if got != want:
+        differences = [f"missing {c}" for c in want if c not in got]
+        differences += [f"unexpected {c}" for c in got if c not in want]
+        differences += [f"{c} is {got[c]}, not {t}" for c, t in want.items() if c in got and got[c] != t]
+        raise LandingFileRefused(f"{parquet} is not the {spec.name} contract: {'; '.join(differences)}")
+    rows, other = con.execute(
+        f"SELECT count(*), count(*) FILTER (month IS DISTINCT FROM DATE {sql_literal(month + '-01')}) FROM {source}"
+    ).fetchone()
+    if other:
+        raise LandingFileRefused(f"{parquet} has {other} of its {rows} rows outside {month}")
+    return rows
+
+
+def _file_rows(con: duckdb.DuckDBPyConnection, parquet: Path) -> int:
+    return con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(parquet)})").fetchone()[0]
 
 
 @dataclass
@@ -50,6 +179,29 @@ class LoadResult:
     rows: int
     deleted: int
     seconds: float
+
+
+def load_month(
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, month: str, parquet: Path, landing_dir: Path
+) -> LoadResult:
+    """Make the lake file ``parquet`` the month's copy in ``landing.<dataset>`` (one rename), once checked."""
+    if not Path(parquet).is_file():
+        raise FileNotFoundError(f"no lake file for {spec.name} {month} at {parquet} (materialise lake first)")
+    started = time.monotonic()
+    ensure_landing(con, landing_dir, [spec])
+    rows = _checked_rows(con, spec, month, parquet)
+    target = landing_file(landing_dir, spec, month)
+    deleted = _file_rows(con, target) if target.is_file() else 0
+    link_or_copy(parquet, target)
+    _point_view(con, spec, landing_dir)  # the first month loaded turns the empty view into one over the folder
+    con.execute(
+        f"INSERT INTO {SCHEMA}._loads (dataset, month, rows, source) VALUES (?, CAST(? AS DATE), ?, ?)",
+        [spec.name, f"{month}-01", rows, str(parquet)],
+    )
+    return LoadResult(spec.name, month, rows, deleted, time.monotonic() - started)
+
+
+FORCE_FILES = f"{SCHEMA}.force_files"
 
 
 def _replace_month(
@@ -71,27 +223,6 @@ def _replace_month(
         con.execute("ROLLBACK")
         raise
     return rows, deleted
-
-
-def load_month(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, month: str, parquet: Path) -> LoadResult:
-    """Replace ``month`` of ``landing.<dataset>`` with the lake file's rows, in one transaction."""
-    if not Path(parquet).is_file():
-        raise FileNotFoundError(f"no lake file for {spec.name} {month} at {parquet} (materialise lake first)")
-    started = time.monotonic()
-    ensure_tables(con, spec)
-    rows, deleted = _replace_month(
-        con,
-        table_name(spec),
-        month,
-        # hive_partitioning off: the folder's `month=YYYY-MM` would otherwise replace the DATE column.
-        f"INSERT INTO {table_name(spec)} BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-        [str(parquet)],
-        str(parquet),
-    )
-    return LoadResult(spec.name, month, rows, deleted, time.monotonic() - started)
-
-
-FORCE_FILES = f"{SCHEMA}.force_files"
 
 
 def load_force_files(con: duckdb.DuckDBPyConnection, month: str, rows: list[tuple], source: str) -> LoadResult:

@@ -172,9 +172,13 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    # a zombie (exited, not yet reaped by its parent) is gone for our purposes
-    with open(f"/proc/{pid}/stat") as fh:
-        return fh.read().split(") ", 1)[1][0] != "Z"
+    # a zombie (exited, not yet reaped by its parent) is gone for our purposes, as is one reaped between the
+    # two looks (its /proc entry gone as it is read)
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_run_without_dagster_home_is_told_it_is_on_a_throwaway_instance(tmp_path):

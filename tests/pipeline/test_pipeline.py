@@ -187,9 +187,13 @@ def test_one_dataset_of_a_stage_can_be_materialised_alone(storage, police):
     assert sorted(p.name for p in storage.lake_dir.iterdir()) == ["outcomes"]
     with duckdb.connect(str(storage.warehouse), read_only=True) as con:
         tables = {
-            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'landing'").fetchall()
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'landing'"
+            ).fetchall()
         }
     assert "outcomes" in tables and "street_crimes" not in tables
+    assert [p.name for p in storage.landing_dir.iterdir()] == ["outcomes"]
 
 
 def test_a_file_whose_header_drifted_is_set_aside_alone_and_shown_as_a_gap_with_its_reason(tmp_path, storage):

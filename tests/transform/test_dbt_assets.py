@@ -34,16 +34,15 @@ def test_dbt_build_args():
 
 def test_the_dbt_unit_tests_pass_here_as_runs_leave_them_out(tmp_path):
     """Production builds leave the unit tests out (dbt_build_args); this is where they run: every one of the
-    project's unit tests, against empty models built from empty landing tables (a unit test reads its inputs'
+    project's unit tests, against empty models built from empty landing views (a unit test reads its inputs'
     column types from the warehouse)."""
     import duckdb
 
-    from police_assets.core.datasets import DATASETS
-    from police_assets.warehouse.load import ensure_tables, load_force_files
+    from police_assets.core.storage import landing_dir_for
+    from police_assets.warehouse.load import ensure_landing, load_force_files
 
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        for spec in DATASETS:
-            ensure_tables(con, spec)
+        ensure_landing(con, landing_dir_for(tmp_path / "w.duckdb"))
         load_force_files(con, "2024-01", [], "no files")
     dbt = str(Path(sys.executable).with_name("police-dbt"))
     project = Path(dbt_project.project_dir)
@@ -120,7 +119,7 @@ def test_when_dbt_fails_what_it_built_is_still_reported_with_its_catalogue(tmp_p
     from police_assets.transform.assets import police_dbt_assets
     from tests.helpers import materialize_months
 
-    storage = PoliceStorage(data_dir=str(tmp_path / "data"))  # no landing tables: staging cannot be built
+    storage = PoliceStorage(data_dir=str(tmp_path / "data"))  # no force files table: its staging cannot be built
     monkeypatch.setenv("POLICE_WAREHOUSE", str(storage.warehouse))
     result = materialize_months([police_dbt_assets], "2024-01", storage=storage, raise_on_error=False)
     assert not result.success
@@ -128,7 +127,8 @@ def test_when_dbt_fails_what_it_built_is_still_reported_with_its_catalogue(tmp_p
         tuple(e.asset_key.path): e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
     }
-    assert ("reference", "crime_types") in built and ("staging", "stg_police__street_crimes") not in built
+    assert ("reference", "crime_types") in built and ("staging", "stg_police__force_files") not in built
+    assert ("staging", "stg_police__street_crimes") in built  # over the empty landing view the step made
     assert built[("reference", "crime_types")]["table_row_count"].value > 10  # the seed's rows, counted after dbt
 
 

@@ -1,15 +1,18 @@
+import os
+
 import duckdb
 import pytest
 
 from police_assets.core.datasets import STREET
-from police_assets.core.storage import connect
+from police_assets.core.storage import PoliceStorage, connect
 from police_assets.lake.convert import SourceFile, convert_month
-from police_assets.warehouse.load import load_month
+from police_assets.warehouse.load import LandingFileRefused, ensure_landing, landing_file, load_month
 
 
-def _lake_month(tmp_path, month, n):
+def _lake_month(tmp_path, month, n, crime_type="Burglary"):
     header = ",".join(STREET.header)
-    rows = [f",{month},F,F,-1.0,51.0,On or near X,E01,Town 001A,Burglary,," for _ in range(n)]
+    rows = [f",{month},F,F,-1.0,51.0,On or near X,E01,Town 001A,{crime_type},," for _ in range(n)]
+    tmp_path.mkdir(parents=True, exist_ok=True)
     f = tmp_path / f"{month}-f-street.csv"
     f.write_text("\n".join([header, *rows]) + "\n")
     return convert_month(STREET, month, [SourceFile(f, "f", f.name)], tmp_path / "lake").parquet
@@ -22,28 +25,108 @@ def _counts(db):
         )
 
 
-def test_reloading_a_month_n_times_leaves_one_copy(tmp_path):
-    db = tmp_path / "w.duckdb"
+@pytest.fixture
+def storage(tmp_path):
+    return PoliceStorage(data_dir=str(tmp_path / "data"))
+
+
+def test_reloading_a_month_n_times_leaves_one_copy(tmp_path, storage):
     jan, feb = _lake_month(tmp_path, "2024-01", 3), _lake_month(tmp_path, "2024-02", 2)
-    with connect(db) as con:
+    with storage.connect_warehouse() as con:
         for _ in range(3):
-            load_month(con, STREET, "2024-01", jan)
-        result = load_month(con, STREET, "2024-02", feb)
+            again = load_month(con, STREET, "2024-01", jan, storage.landing_dir)
+        result = load_month(con, STREET, "2024-02", feb, storage.landing_dir)
+    assert again.rows == 3 and again.deleted == 3
     assert result.rows == 2 and result.deleted == 0
-    assert _counts(db) == {"2024-01": 3, "2024-02": 2}
+    assert _counts(storage.warehouse) == {"2024-01": 3, "2024-02": 2}
 
 
-def test_a_failed_load_rolls_back_to_the_previous_copy(tmp_path):
-    db = tmp_path / "w.duckdb"
+def test_a_loaded_month_is_the_lake_file_on_disk_and_changes_only_when_loaded_again(tmp_path, storage):
+    """No second copy: the landing file is the lake's file (one inode). Yet the lake writing the month again
+    (a new file renamed over its name) leaves the warehouse's month as loaded until the next load."""
     jan = _lake_month(tmp_path, "2024-01", 3)
-    with connect(db) as con:
-        load_month(con, STREET, "2024-01", jan)
+    with storage.connect_warehouse() as con:
+        load_month(con, STREET, "2024-01", jan, storage.landing_dir)
+    linked = landing_file(storage.landing_dir, STREET, "2024-01")
+    assert os.stat(linked).st_ino == os.stat(jan).st_ino and os.stat(jan).st_nlink == 2
+    assert _lake_month(tmp_path, "2024-01", 5) == jan  # the lake's month rewritten, same name
+    assert _counts(storage.warehouse) == {"2024-01": 3}
+    with storage.connect_warehouse() as con:
+        load_month(con, STREET, "2024-01", jan, storage.landing_dir)
+    assert _counts(storage.warehouse) == {"2024-01": 5}
+    assert os.stat(linked).st_ino == os.stat(jan).st_ino
+
+
+@pytest.mark.parametrize(
+    ("columns", "says"),
+    [
+        ("DATE '2024-01-01' AS month, 'x' AS surprise", "missing force_id"),
+        ("* REPLACE (CAST(source_row AS VARCHAR) AS source_row)", "source_row is VARCHAR, not BIGINT"),
+        ("* REPLACE (DATE '2023-12-01' AS month)", "3 of its 3 rows outside 2024-01"),
+    ],
+)
+def test_a_file_off_the_contract_is_refused_and_the_month_keeps_its_copy(tmp_path, storage, columns, says):
+    jan = _lake_month(tmp_path, "2024-01", 3)
+    with storage.connect_warehouse() as con:
+        load_month(con, STREET, "2024-01", jan, storage.landing_dir)
     bad = tmp_path / "bad.parquet"
-    with duckdb.connect() as c:  # a lake file with another schema (drift): the insert must fail, not empty the month
-        c.execute(f"COPY (SELECT DATE '2024-01-01' AS month, 'x' AS surprise) TO '{bad}' (FORMAT parquet)")
-    with connect(db) as con, pytest.raises(duckdb.Error):
-        load_month(con, STREET, "2024-01", bad)
-    assert _counts(db) == {"2024-01": 3}
+    with duckdb.connect() as c:  # a lake file with another schema (drift) or another month's rows
+        c.execute(f"COPY (SELECT {columns} FROM read_parquet('{jan}', hive_partitioning = false)) TO '{bad}'")
+    with storage.connect_warehouse() as con, pytest.raises(LandingFileRefused, match=says):
+        load_month(con, STREET, "2024-01", bad, storage.landing_dir)
+    assert _counts(storage.warehouse) == {"2024-01": 3}
+
+
+def test_what_a_killed_load_left_is_never_read_and_the_next_load_sweeps_it(tmp_path, storage):
+    jan = _lake_month(tmp_path, "2024-01", 3)
+    with storage.connect_warehouse() as con:
+        load_month(con, STREET, "2024-01", jan, storage.landing_dir)
+    dead = os.fork()  # a process id that is certainly gone: a child that has exited and been reaped
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    target = landing_file(storage.landing_dir, STREET, "2024-01")
+    stray = target.with_name(f".{target.name}.tmp-{dead}-0123abcd")
+    os.link(_lake_month(tmp_path / "other", "2024-01", 7), stray)  # killed between its link and its rename
+    assert _counts(storage.warehouse) == {"2024-01": 3}
+    with storage.connect_warehouse() as con:
+        ensure_landing(con, storage.landing_dir)
+    assert not stray.exists() and _counts(storage.warehouse) == {"2024-01": 3}
+
+
+def test_a_moved_data_folder_is_read_again_once_a_writer_step_points_the_views_at_it(tmp_path, storage):
+    jan = _lake_month(tmp_path, "2024-01", 3)
+    with storage.connect_warehouse() as con:
+        load_month(con, STREET, "2024-01", jan, storage.landing_dir)
+    moved = PoliceStorage(data_dir=str(tmp_path / "moved"))
+    os.rename(storage.root, moved.root)
+    with pytest.raises(duckdb.IOException, match="No files found"):
+        _counts(moved.warehouse)
+    with moved.connect_warehouse() as con:
+        ensure_landing(con, moved.landing_dir)
+    assert _counts(moved.warehouse) == {"2024-01": 3}
+
+
+def test_a_warehouse_with_landing_tables_moves_them_to_month_files_row_for_row(tmp_path, storage):
+    """A warehouse from before the landing views: its tables' rows, exactly, become the month files."""
+    from police_assets.lake.convert import lake_schema
+
+    storage.warehouse.parent.mkdir(parents=True)
+    rows = "SELECT * FROM read_parquet(?, hive_partitioning = false)"
+    with storage.connect_warehouse() as con:
+        con.execute("CREATE SCHEMA landing")
+        con.execute(f"CREATE TABLE landing.street_crimes ({', '.join(f'{n} {t}' for n, t in lake_schema(STREET))})")
+        for month, n in (("2024-01", 3), ("2024-02", 2)):
+            con.execute(f"INSERT INTO landing.street_crimes {rows}", [str(_lake_month(tmp_path / month, month, n))])
+        before = con.execute("SELECT * FROM landing.street_crimes ORDER BY ALL").fetchall()
+        ensure_landing(con, storage.landing_dir)
+        kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'street_crimes'")
+        assert kind.fetchall() == [("VIEW",)]
+        assert con.execute("SELECT * FROM landing.street_crimes ORDER BY ALL").fetchall() == before
+    assert sorted(p.name for p in (storage.landing_dir / "street_crimes").iterdir()) == [
+        "2024-01.parquet",
+        "2024-02.parquet",
+    ]
 
 
 def test_connection_is_closed_after_an_error(tmp_path):
