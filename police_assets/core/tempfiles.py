@@ -104,10 +104,11 @@ def swap_to_build(link: str | os.PathLike, builds: str | os.PathLike, name: str)
             shutil.rmtree(old, ignore_errors=True)
 
 
-def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
-    """``target`` as a hard link to ``source``, put in place with one rename: the same file on disk, never a
-    second copy (a copy only across file systems). Published files are never written in place, so two names for
-    one file are safe."""
+def linked_temp(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """A temp name beside ``target`` for a hard link to ``source`` (a copy only across file systems), for the
+    caller to check and rename in: what it checks is then the file it puts in place, even if ``source``'s name
+    is given to another file meanwhile. The platform never writes a file in place (every writer renames a new
+    one in), so two names for one file are safe."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)
@@ -115,4 +116,10 @@ def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
         os.link(source, tmp)
     except OSError:  # another file system
         shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    return tmp
+
+
+def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """``target`` as a hard link to ``source``, put in place with one rename: the same file on disk, never a
+    second copy (a copy only across file systems)."""
+    os.replace(linked_temp(source, target), target)

@@ -29,7 +29,7 @@ import duckdb
 
 from police_assets.core.datasets import DATASETS, DatasetSpec, dataset_for_member
 from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
-from police_assets.core.tempfiles import link_or_copy, sweep, temp_path
+from police_assets.core.tempfiles import linked_temp, sweep, temp_path
 from police_assets.lake.convert import lake_schema
 from police_assets.raw.zone import RawMonth
 
@@ -149,22 +149,26 @@ def ensure_landing(
         _point_view(con, spec, landing_dir)
 
 
-def _checked_rows(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, month: str, parquet: Path) -> int:
+def _checked_rows(
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, month: str, parquet: Path, named: Path | None = None
+) -> int:
     """The file's row count, once it is shown to hold the dataset's columns with their types, and only rows of
-    ``month``; else :class:`LandingFileRefused` saying what differs."""
+    ``month``; else :class:`LandingFileRefused` saying what differs (of the file ``named``, if given: the name
+    the user knows it by)."""
     source = f"read_parquet({sql_literal(parquet)}, hive_partitioning = false)"
+    named = named or parquet
     got = {name: kind for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     want = dict(lake_schema(spec))
     if got != want:
         differences = [f"missing {c}" for c in want if c not in got]
         differences += [f"unexpected {c}" for c in got if c not in want]
         differences += [f"{c} is {got[c]}, not {t}" for c, t in want.items() if c in got and got[c] != t]
-        raise LandingFileRefused(f"{parquet} is not the {spec.name} contract: {'; '.join(differences)}")
+        raise LandingFileRefused(f"{named} is not the {spec.name} contract: {'; '.join(differences)}")
     rows, other = con.execute(
         f"SELECT count(*), count(*) FILTER (month IS DISTINCT FROM DATE {sql_literal(month + '-01')}) FROM {source}"
     ).fetchone()
     if other:
-        raise LandingFileRefused(f"{parquet} has {other} of its {rows} rows outside {month}")
+        raise LandingFileRefused(f"{named} has {other} of its {rows} rows outside {month}")
     return rows
 
 
@@ -189,10 +193,15 @@ def load_month(
         raise FileNotFoundError(f"no lake file for {spec.name} {month} at {parquet} (materialise lake first)")
     started = time.monotonic()
     ensure_landing(con, landing_dir, [spec])
-    rows = _checked_rows(con, spec, month, parquet)
     target = landing_file(landing_dir, spec, month)
-    deleted = _file_rows(con, target) if target.is_file() else 0
-    link_or_copy(parquet, target)
+    tmp = linked_temp(parquet, target)  # checked under its own name: the lake may rename a new file in meanwhile
+    try:
+        rows = _checked_rows(con, spec, month, tmp, named=Path(parquet))
+        deleted = _file_rows(con, target) if target.is_file() else 0
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _point_view(con, spec, landing_dir)  # the first month loaded turns the empty view into one over the folder
     con.execute(
         f"INSERT INTO {SCHEMA}._loads (dataset, month, rows, source) VALUES (?, CAST(? AS DATE), ?, ?)",

@@ -57,6 +57,27 @@ def test_a_loaded_month_is_the_lake_file_on_disk_and_changes_only_when_loaded_ag
     assert os.stat(linked).st_ino == os.stat(jan).st_ino
 
 
+def test_the_file_put_in_place_is_the_file_checked_even_if_the_lake_renames_another_in_meanwhile(
+    tmp_path, storage, monkeypatch
+):
+    """Another run's lake step may give the month's lake name to a new file between the check and the rename:
+    the warehouse must take the file it checked, not whatever the name holds by then."""
+    from police_assets.warehouse import load
+
+    jan = _lake_month(tmp_path, "2024-01", 3)
+    check = load._checked_rows
+
+    def check_while_the_lake_rewrites(*args, **kwargs):
+        rows = check(*args, **kwargs)
+        _lake_month(tmp_path, "2024-01", 9)  # renamed over the lake's name after the check
+        return rows
+
+    monkeypatch.setattr(load, "_checked_rows", check_while_the_lake_rewrites)
+    with storage.connect_warehouse() as con:
+        assert load_month(con, STREET, "2024-01", jan, storage.landing_dir).rows == 3
+    assert _counts(storage.warehouse) == {"2024-01": 3}
+
+
 @pytest.mark.parametrize(
     ("columns", "says"),
     [
