@@ -143,7 +143,8 @@ def start_build(
     # the landing views read their files by absolute path: pointed at this storage's folder before dbt reads
     # them, in case the data folder has moved since the warehouse step last ran (a no-op otherwise)
     with storage.connect_warehouse() as con:
-        ensure_landing(con, storage.landing_dir)
+        for moved in ensure_landing(con, storage.landing_dir):
+            context.log.info(moved)
     args, window = dbt_build_args(full_refresh), dbt_month_env(keys[0], keys[-1])
     context.log.info(f"dbt {' '.join(args)} over {window}")
     with exported({**storage.dbt_environment(), **window}):

@@ -80,7 +80,8 @@ def warehouse(context: AssetExecutionContext, storage: PoliceStorage):
     failed: dict[str, str] = {}
     metadata = {}
     with storage.connect_warehouse() as con:
-        ensure_landing(con, storage.landing_dir, specs)
+        for moved in ensure_landing(con, storage.landing_dir, specs):
+            context.log.info(moved)
         for i, month in enumerate(months, 1):
             for spec in specs:
                 if spec.name in failed:

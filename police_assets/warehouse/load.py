@@ -19,7 +19,6 @@ folder), so every writer step points it at this storage's folder again when the 
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import linked_temp, sweep, temp_path
 from police_assets.lake.convert import lake_schema
 from police_assets.raw.zone import RawMonth
-
-log = logging.getLogger(__name__)
 
 SCHEMA = "landing"  # not "warehouse": that is the catalog name of warehouse.duckdb, and DuckDB finds it ambiguous
 READ_OPTIONS = (
@@ -88,7 +85,7 @@ def _view_select(spec: DatasetSpec, landing_dir: Path) -> tuple[str, str | None]
     return f"SELECT {', '.join(f'CAST(NULL AS {t}) AS {n}' for n, t in schema)} WHERE false", None
 
 
-def _migrate_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_dir: Path) -> None:
+def _migrate_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_dir: Path) -> str:
     """A warehouse from before the landing views holds ``landing.<dataset>`` as a table: each of its months is
     written to the month's file (exactly the rows the table held), then the table gives way to the view, in
     one transaction. Killed part way, the table is still there and the next run starts again."""
@@ -98,12 +95,6 @@ def _migrate_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_di
             f"SELECT DISTINCT strftime(month, '%Y-%m') FROM {table_name(spec)} ORDER BY 1"
         ).fetchall()
     ]
-    log.info(
-        "%s: moving %d months of the landing table to files in %s",
-        table_name(spec),
-        len(months),
-        landing_folder(landing_dir, spec),
-    )
     for month in months:
         target = landing_file(landing_dir, spec, month)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +112,10 @@ def _migrate_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_di
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return (
+        f"{table_name(spec)} was a table (a warehouse from before the landing views): its {len(months)} months "
+        f"are now files in {landing_folder(landing_dir, spec)}, and it is a view over them"
+    )
 
 
 def _point_view(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_dir: Path) -> None:
@@ -136,17 +131,20 @@ def _point_view(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_dir: 
 
 def ensure_landing(
     con: duckdb.DuckDBPyConnection, landing_dir: Path, specs: list[DatasetSpec] | tuple[DatasetSpec, ...] = DATASETS
-) -> None:
+) -> list[str]:
     """The landing schema, the load log, and each dataset's view over its folder (an older warehouse's landing
-    table moved to files first); what a killed load left in the folders is swept."""
+    table moved to files first: what was moved is returned, for the run's log); what a killed load left in the
+    folders is swept."""
+    moved = []
     _ensure_schema(con)
     for spec in specs:
         folder = landing_folder(landing_dir, spec)
         folder.mkdir(parents=True, exist_ok=True)
         sweep(folder)
         if _relation_kind(con, spec) == "BASE TABLE":
-            _migrate_table(con, spec, landing_dir)
+            moved.append(_migrate_table(con, spec, landing_dir))
         _point_view(con, spec, landing_dir)
+    return moved
 
 
 def _checked_rows(

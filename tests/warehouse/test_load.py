@@ -140,7 +140,10 @@ def test_a_warehouse_with_landing_tables_moves_them_to_month_files_row_for_row(t
         for month, n in (("2024-01", 3), ("2024-02", 2)):
             con.execute(f"INSERT INTO landing.street_crimes {rows}", [str(_lake_month(tmp_path / month, month, n))])
         before = con.execute("SELECT * FROM landing.street_crimes ORDER BY ALL").fetchall()
-        ensure_landing(con, storage.landing_dir)
+        assert ensure_landing(con, storage.landing_dir) == [
+            f"landing.street_crimes was a table (a warehouse from before the landing views): its 2 months are now "
+            f"files in {storage.landing_dir / 'street_crimes'}, and it is a view over them"
+        ]
         kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'street_crimes'")
         assert kind.fetchall() == [("VIEW",)]
         assert con.execute("SELECT * FROM landing.street_crimes ORDER BY ALL").fetchall() == before
