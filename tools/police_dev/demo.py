@@ -138,7 +138,7 @@ def run_demo() -> int:
             return 1
         archive_bytes = server.bytes_sent("/data/archive/")
 
-    print("4/4 rows loaded (warehouse tables, per month):")
+    print("4/4 rows loaded (the warehouse's landing views, per month):")
     with duckdb.connect(str(storage.warehouse), read_only=True) as con:
         print(f"    {'dataset':<18}" + "".join(f"{m:>10}" for m in months))
         for table in ("street_crimes", "outcomes", "stop_and_search"):
