@@ -9,9 +9,9 @@ from police_assets.lake.convert import SourceFile, convert_month
 from police_assets.warehouse.load import LandingFileRefused, ensure_landing, landing_file, load_month
 
 
-def _lake_month(tmp_path, month, n, crime_type="Burglary"):
+def _lake_month(tmp_path, month, n):
     header = ",".join(STREET.header)
-    rows = [f",{month},F,F,-1.0,51.0,On or near X,E01,Town 001A,{crime_type},," for _ in range(n)]
+    rows = [f",{month},F,F,-1.0,51.0,On or near X,E01,Town 001A,Burglary,," for _ in range(n)]
     tmp_path.mkdir(parents=True, exist_ok=True)
     f = tmp_path / f"{month}-f-street.csv"
     f.write_text("\n".join([header, *rows]) + "\n")
