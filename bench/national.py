@@ -26,7 +26,7 @@ import duckdb
 
 from police_assets.core.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
 from police_assets.core.months import add_months
-from police_assets.core.sql import PARQUET_COPY_OPTIONS
+from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.lake.convert import lake_schema
 from police_assets.warehouse.load import ensure_landing, load_force_files, load_month
 from police_dev.fake.generate import (
@@ -87,7 +87,7 @@ def _load(con: duckdb.DuckDBPyConnection, spec, month: str, landing_dir: Path) -
     """The month in ``bench_<dataset>`` written as a Parquet file and loaded as the warehouse loads the lake's
     (linked in: one file on disk once its first name is gone)."""
     source = Path(landing_dir) / f".bench-{spec.name}-{month}.parquet"
-    con.execute(f"COPY bench_{spec.name} TO '{source}' ({PARQUET_COPY_OPTIONS})")
+    con.execute(f"COPY bench_{spec.name} TO {sql_literal(source)} ({PARQUET_COPY_OPTIONS})")
     load_month(con, spec, month, source, landing_dir)
     source.unlink()
     con.execute(f"DELETE FROM bench_{spec.name}")
