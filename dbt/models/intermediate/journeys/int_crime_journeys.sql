@@ -29,8 +29,15 @@ with
         select crime_id from {{ ref('int_outcomes') }}
         where {{ in_month_list('outcome_month') }} and crime_id is not null
         union
-        select crime_id from {{ this }}
-        where {{ in_month_list('latest_outcome_month') }}
+        -- the journeys keep no Crime ID (the widest column, and int_street_crimes holds it): the crimes whose
+        -- latest outcome came from a month being rebuilt are found by their key
+        select crimes.crime_id
+        from {{ this }} as journeys
+        inner join {{ ref('int_street_crimes') }} as crimes
+            on
+                journeys.street_crime_key = crimes.street_crime_key
+                and journeys.crime_month = crimes.crime_month
+        where {{ in_month_list('journeys.latest_outcome_month') }}
 
     ),
 
@@ -83,7 +90,7 @@ final as (
 
     select
         selected.street_crime_key,
-        selected.crime_id,
+        selected.crime_id is not null as has_crime_id,
         selected.crime_month,
         selected.force_id,
         selected.crime_type_name,

@@ -43,7 +43,7 @@ final as (
         force_id,
         crime_type_name,
         has_outcome,
-        crime_id is not null as has_crime_id,
+        has_crime_id,
         latest_outcome_group,
         latest_outcome_name,
         -- the street snapshot only matters without a recorded outcome; null otherwise keeps the groups few

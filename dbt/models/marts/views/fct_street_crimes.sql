@@ -30,7 +30,7 @@ classified as (
     select
         journeys.*,
         {{ outcome_status(
-            'journeys.has_outcome', 'journeys.crime_id is not null', 'journeys.crime_month',
+            'journeys.has_outcome', 'journeys.has_crime_id', 'journeys.crime_month',
             'outcome_files.last_outcomes_file_month', 'journeys.last_outcome_name'
         ) }} as outcome_status
     from journeys
