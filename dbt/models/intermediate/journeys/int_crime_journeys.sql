@@ -17,35 +17,16 @@
     append of a few columns, not an update of the wide crime rows (DuckDB rewrites the updated columns
     of every row group they touch: docs/benchmarks.md, design 2). -#}
 
-{%- set crime_columns = 'street_crime_key, crime_id, crime_month, force_id, crime_type_name, last_outcome_name, '
-    ~ 'last_outcome_group, is_last_outcome_no_suspect_identified' %}
+{%- set crime_columns = [
+    'street_crime_key', 'crime_id', 'crime_month', 'force_id', 'crime_type_name', 'last_outcome_name',
+    'last_outcome_group', 'is_last_outcome_no_suspect_identified',
+] %}
 
 with
 
-{% if is_incremental() %}
-
-    touched_crime_ids as (
-
-        select crime_id from {{ ref('int_outcomes') }}
-        where {{ in_month_list('outcome_month') }} and crime_id is not null
-        union
-        -- the journeys keep no Crime ID (the widest column, and int_street_crimes holds it): the crimes whose
-        -- latest outcome came from a month being rebuilt are found by their key
-        select crimes.crime_id
-        from {{ this }} as journeys
-        inner join {{ ref('int_street_crimes') }} as crimes
-            on
-                journeys.street_crime_key = crimes.street_crime_key
-                and journeys.crime_month = crimes.crime_month
-        where {{ in_month_list('journeys.latest_outcome_month') }}
-
-    ),
-
-{% endif %}
-
 selected as (
 
-    select {{ crime_columns }} from {{ ref('int_street_crimes') }}
+    select {{ crime_columns | join(', ') }} from {{ ref('int_street_crimes') }}
     where
         not is_anti_social_behaviour
     {% if is_incremental() %}
@@ -53,13 +34,33 @@ selected as (
     {% endif %}
 
     {% if is_incremental() %}
-        -- a second scan rather than `or crime_id in (...)` above, which made DuckDB materialise all 13M crimes
+        -- further scans rather than `or crime_id in (...)` above, which made DuckDB materialise all 13M crimes
         union all
-        select {{ crime_columns }} from {{ ref('int_street_crimes') }}
-        where
-            not is_anti_social_behaviour
-            and not {{ in_month_list('crime_month') }}
-            and crime_id in (select touched_crime_ids.crime_id from touched_crime_ids)
+        (
+            -- earlier crimes an outcome of the window refers to: by Crime ID, the only link an outcome has
+            select {{ crime_columns | join(', ') }} from {{ ref('int_street_crimes') }}
+            where
+                not is_anti_social_behaviour
+                and not {{ in_month_list('crime_month') }}
+                and crime_id in (
+                    select outcomes.crime_id from {{ ref('int_outcomes') }} as outcomes
+                    where {{ in_month_list('outcomes.outcome_month') }} and outcomes.crime_id is not null
+                )
+            union
+            -- earlier crimes whose latest outcome came from a window month (a revised release may have removed
+            -- it): by the key and month the journeys keep (they keep no Crime ID, the widest column), so the
+            -- scan reads only those crimes' months. Matched by Crime ID instead, DuckDB hashed every crime.
+            select crimes.{{ crime_columns | join(', crimes.') }}
+            from {{ ref('int_street_crimes') }} as crimes
+            inner join (
+                select journeys.street_crime_key, journeys.crime_month from {{ this }} as journeys
+                where {{ in_month_list('journeys.latest_outcome_month') }}
+            ) as rebuilt
+                on
+                    crimes.street_crime_key = rebuilt.street_crime_key
+                    and crimes.crime_month = rebuilt.crime_month
+            where not {{ in_month_list('crimes.crime_month') }}
+        )
     {% endif %}
 
 ),
