@@ -151,20 +151,40 @@ def start_build(
         return dbt.cli(args, context=context)
 
 
-def described_events(invocation: DbtCliInvocation, storage: PoliceStorage, translator: Any, log) -> Iterator[Any]:
-    """dbt's events, each materialisation given its table's columns with their types, its row count and its
-    column lineage, then dbt's failure if it failed.
+def held_events(invocation: DbtCliInvocation) -> tuple[list[Any], Exception | None]:
+    """dbt's events, held until dbt has finished, and dbt's failure if it failed.
 
-    The events are held until dbt has finished, then described through one read-only connection: while dbt runs
-    it holds the file, and a second process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's
-    lock. When dbt fails, what it did build is still reported (as it is without the hold), then the failure is
-    raised."""
+    Held because they are described after dbt exits (described_events): while dbt runs it holds the warehouse
+    file, and a second process opening it (dagster-dbt's fetch_row_counts) would fail on DuckDB's lock."""
     events, failure = [], None
     try:
         for event in invocation.stream():
             events.append(event)
     except Exception as exc:
         failure = exc
+    return events, failure
+
+
+SCHEMA_OUT_OF_SYNC = "schemas on this incremental model are out of sync"  # dbt's on_schema_change: fail
+
+
+def out_of_sync_models(invocation: DbtCliInvocation) -> list[str]:
+    """The incremental models dbt refused to extend because their stored columns are not the columns their SQL
+    now gives (a model changed by an upgrade of the platform)."""
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # noqa: BLE001 - dbt stopped before writing its results: nothing was refused for this
+        return []
+    return sorted(r["unique_id"].split(".")[-1] for r in results if SCHEMA_OUT_OF_SYNC in (r.get("message") or ""))
+
+
+def described_events(
+    invocation: DbtCliInvocation, held: tuple[list[Any], Exception | None], storage: PoliceStorage, translator: Any, log
+) -> Iterator[Any]:
+    """dbt's held events (held_events), each materialisation given its table's columns with their types, its row
+    count and its column lineage, read through one read-only connection; then dbt's failure if it failed. When
+    dbt fails, what it did build is still reported (as it is without the hold), then the failure is raised."""
+    events, failure = held
     tables = {}
     if events:
         with storage.connect_warehouse(read_only=True) as con:

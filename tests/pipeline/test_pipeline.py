@@ -285,3 +285,28 @@ def test_out_of_memory_names_the_platform_setting_and_its_value_in_python_steps_
         failure = error.message + (error.cause.message if error.cause else "")
         assert "ran out of memory under DuckDB's limit of 1MB (POLICE_DUCKDB_MEMORY_LIMIT=1MB)" in failure, failure
         assert "for example POLICE_DUCKDB_MEMORY_LIMIT=4GB" in failure and "Out of Memory Error" in failure
+
+
+def test_an_incremental_model_stored_by_an_older_version_is_rebuilt_from_the_landing_data_once(storage, police):
+    """An upgrade that changes an incremental model's columns: dbt refuses to extend the stored table, and the dbt
+    step rebuilds every model from the warehouse's landing data instead of failing every run from then on."""
+    from police_assets.transform.assets import police_dbt_assets
+
+    assert materialize_months(INGEST_ASSETS, "2024-01", "2024-02", storage=storage, police=police, dbt=False).success
+    assert materialize_months([police_dbt_assets], "2024-01", "2024-02", storage=storage).success
+    journeys = "SELECT count(*), sum(hash(street_crime_key, latest_outcome_name)::HUGEINT) FROM intermediate.{}"
+    with duckdb.connect(str(storage.warehouse)) as con:
+        before = con.execute(journeys.format("int_crime_journeys")).fetchone()
+        # as an older version stored it: a column the model no longer gives (the journeys once kept the Crime ID)
+        con.execute("ALTER TABLE intermediate.int_crime_journeys ADD COLUMN crime_id VARCHAR")
+        con.execute("UPDATE intermediate.int_crime_journeys SET latest_outcome_name = 'stale'")
+    instance = DagsterInstance.ephemeral()
+    result = materialize_months([police_dbt_assets], "2024-02", storage=storage, instance=instance)
+    assert result.success
+    said = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("the stored columns of int_crime_journeys are not the columns" in m for m in said), said
+    with duckdb.connect(str(storage.warehouse), read_only=True) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE intermediate.int_crime_journeys").fetchall()]
+        assert "crime_id" not in columns and "has_crime_id" in columns
+        # every month rebuilt, not only the run's: January's journeys are no longer 'stale'
+        assert con.execute(journeys.format("int_crime_journeys")).fetchone() == before
