@@ -12,11 +12,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import duckdb
+import numpy as np
 import pytest
 from markupsafe import escape
 
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
-from police_assets.site.cubes import cube_from_query, open_published
+from police_assets.site.cubes import cube_from_query, json_numbers, open_published
 from police_assets.site.pages import PAGE_BUILDERS
 from police_assets.site.render import _script_safe, render_site
 from tests.helpers import build_sample_site
@@ -56,6 +57,16 @@ def test_cube_encodes_dimensions_as_codes_in_the_given_order_rows_sorted_by_code
     assert _total(cube, "n", force="Kent Police") == 5 and _total(cube, "n", month="2024-01") == 7
     decoded = json.loads(gzip.decompress(base64.b64decode(cube.encode())))
     assert decoded["columns"]["n"] == [2, 5, 3] and decoded["rows"] == 3 and decoded["labels"] == cube.labels
+
+
+def test_a_measure_writes_whole_numbers_as_ints_and_others_rounded_to_four_places():
+    con = duckdb.connect()
+    query = "SELECT * FROM (VALUES ('a', 3.0, 0.123456), ('b', 4.0, 2.0), ('c', NULL, 1 / 3)) v(k, n, r)"
+    cube = cube_from_query(con, "t", query, ["k"], ["n", "r"], unknown="?")
+    # a column of counts goes as ints; a rate keeps its whole values as ints and rounds the rest; NULL is 0
+    assert cube.values == {"n": [3, 4, 0], "r": [0.1235, 2, 0.3333]}
+    assert [type(v) for v in cube.values["r"]] == [float, int, float]
+    assert json_numbers(np.array([1.0, float("inf"), float("nan")]))[:2] == [1, float("inf")]
 
 
 def test_month_labels_run_from_first_to_last_month_without_holes():
