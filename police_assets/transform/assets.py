@@ -33,14 +33,14 @@ def police_dbt_assets(
     this step, once. Only the models are rebuilt: the landing data holds every month loaded, including those the
     source no longer serves, so nothing is fetched and nothing is lost."""
     invocation = start_build(context, dbt, storage, config.full_refresh)
-    held = held_events(invocation)
-    if held[1] is not None and not config.full_refresh and (stale := out_of_sync_models(invocation)):
+    events, failure = held_events(invocation)
+    if failure is not None and not config.full_refresh and (stale := out_of_sync_models(invocation)):
         context.log.warning(
             f"the stored columns of {', '.join(stale)} are not the columns the model now gives (this version "
             "changed it): rebuilding every dbt model from the warehouse's landing data, all months, once "
             "(docs/operations.md, Upgrade)"
         )
         invocation = start_build(context, dbt, storage, full_refresh=True)
-        held = held_events(invocation)
-    yield from described_events(invocation, held, storage, TRANSLATOR, context.log)
+        events, failure = held_events(invocation)
+    yield from described_events(invocation, events, failure, storage, TRANSLATOR, context.log)
     tidy_target(invocation.target_path, context.log)

@@ -121,14 +121,18 @@ def _relation(event: Output) -> tuple[str, str] | None:
     return relation_of(props) if props else None
 
 
+def _dbt_results(invocation: DbtCliInvocation) -> list[dict]:
+    """dbt's result of each node it ran (run_results.json); none when dbt stopped before writing them."""
+    try:
+        return invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # noqa: BLE001 - dbt died before writing its results
+        return []
+
+
 def _out_of_memory(invocation, failure: Exception) -> str | None:
     """DuckDB's out-of-memory message, if that is why dbt failed: in a model's result, or, when dbt stopped before
     writing its results (out of memory while it set up), in the failure dagster-dbt raised with dbt's output."""
-    said = [str(failure)]
-    try:
-        said += [r.get("message") or "" for r in invocation.get_artifact("run_results.json").get("results", [])]
-    except Exception:  # noqa: BLE001 - dbt died before writing its results: the failure's text is what there is
-        pass
+    said = [str(failure), *(r.get("message") or "" for r in _dbt_results(invocation))]
     return next((text for text in said if "Out of Memory Error" in text), None)
 
 
@@ -171,20 +175,25 @@ SCHEMA_OUT_OF_SYNC = "schemas on this incremental model are out of sync"  # dbt'
 def out_of_sync_models(invocation: DbtCliInvocation) -> list[str]:
     """The incremental models dbt refused to extend because their stored columns are not the columns their SQL
     now gives (a model changed by an upgrade of the platform)."""
-    try:
-        results = invocation.get_artifact("run_results.json").get("results", [])
-    except Exception:  # noqa: BLE001 - dbt stopped before writing its results: nothing was refused for this
-        return []
-    return sorted(r["unique_id"].split(".")[-1] for r in results if SCHEMA_OUT_OF_SYNC in (r.get("message") or ""))
+    return sorted(
+        r["unique_id"].split(".")[-1]
+        for r in _dbt_results(invocation)
+        if SCHEMA_OUT_OF_SYNC in (r.get("message") or "")
+    )
 
 
 def described_events(
-    invocation: DbtCliInvocation, held: tuple[list[Any], Exception | None], storage: PoliceStorage, translator: Any, log
+    invocation: DbtCliInvocation,
+    events: list[Any],
+    failure: Exception | None,
+    storage: PoliceStorage,
+    translator: Any,
+    log,
 ) -> Iterator[Any]:
-    """dbt's held events (held_events), each materialisation given its table's columns with their types, its row
-    count and its column lineage, read through one read-only connection; then dbt's failure if it failed. When
-    dbt fails, what it did build is still reported (as it is without the hold), then the failure is raised."""
-    events, failure = held
+    """dbt's held events and failure (held_events), each materialisation given its table's columns with their
+    types, its row count and its column lineage, read through one read-only connection; then dbt's failure if it
+    failed. When dbt fails, what it did build is still reported (as it is without the hold), then the failure is
+    raised."""
     tables = {}
     if events:
         with storage.connect_warehouse(read_only=True) as con:
