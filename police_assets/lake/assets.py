@@ -36,7 +36,7 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
         deps=[["raw", "archive_month"]],
         group_name="lake",
         owners=OWNERS,
-        # sql: PARQUET_COPY_OPTIONS, how the lake files are written
+        # sql: LAKE_PARQUET_COPY_OPTIONS, how the lake files are written
         code_version=code_version(__name__),
         kinds={"duckdb", "parquet"},
         description=(

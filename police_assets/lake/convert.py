@@ -31,7 +31,7 @@ from dagster import TableColumn, TableSchema
 
 from police_assets.core.config import duckdb_config
 from police_assets.core.datasets import LINEAGE_COLUMNS, STOP_AND_SEARCH, DatasetSpec, dataset_for_member
-from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
+from police_assets.core.sql import LAKE_PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import sweep, temp_path
 from police_assets.raw.zone import RawMonth
 
@@ -393,7 +393,7 @@ def _quarantined(con: duckdb.DuckDBPyConnection, ordered: list[SourceFile]) -> l
 def _write(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> tuple[int, list[tuple]]:
     """Write: the accepted rows to ``path`` as Parquet; returns the row count and a few rows for the catalogue
     (from the table in memory: reading them back from the file would open a new connection per dataset)."""
-    rows = con.execute(f"COPY {source} TO {sql_literal(str(path))} ({PARQUET_COPY_OPTIONS})").fetchone()[0]
+    rows = con.execute(f"COPY {source} TO {sql_literal(str(path))} ({LAKE_PARQUET_COPY_OPTIONS})").fetchone()[0]
     return rows, con.execute(f"SELECT * FROM {source} LIMIT 5").fetchall()
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from police_assets.core.datasets import DATASETS, DatasetSpec, dataset_for_member
-from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
+from police_assets.core.sql import LAKE_PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import linked_temp, sweep, temp_path
 from police_assets.lake.convert import lake_schema
 from police_assets.raw.zone import RawMonth
@@ -101,7 +101,7 @@ def _migrate_table(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, landing_di
         tmp = temp_path(target)
         con.execute(
             f"COPY (SELECT * FROM {table_name(spec)} WHERE month = DATE {sql_literal(month + '-01')}) "
-            f"TO {sql_literal(tmp)} ({PARQUET_COPY_OPTIONS})"
+            f"TO {sql_literal(tmp)} ({LAKE_PARQUET_COPY_OPTIONS})"
         )
         os.replace(tmp, target)
     con.execute("BEGIN TRANSACTION")
