@@ -136,8 +136,8 @@ def column_lineage_metadata(
 class SqliteEventLogKeepingConnections(SqliteEventLogStorage):
     """Dagster's SQLite event log (one database a run, and an index), keeping each database's connection open
     between writes. Dagster's own makes a new engine, and so opens the file anew, for every event it writes and
-    every read: about 7 ms an asset event against 2 ms here, and a 36-month backfill writes thousands (an event a
-    month and asset planned, another materialised; docs/benchmarks.md). The files, their tables and what each
+    every read, and a 36-month backfill writes thousands of events (an event a month and asset planned, another
+    materialised; docs/benchmarks.md, run H). The files, their tables and what each
     write commits are Dagster's own, in Dagster's default folder (``history/runs`` under the instance's), so a
     plain instance reads them, and the instance's other processes (the daemon, the UI) take their turns through
     SQLite's locks as before. Named in ``dagster_home/dagster.yaml``, with no settings.

@@ -13,6 +13,6 @@ PARQUET_COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 
 # How the files only DuckDB reads are written: the lake's, which the warehouse's landing views read through
 # their links. The Parquet 2 encodings (delta lengths for the IDs, split bytes for the coordinates, deltas for
-# the row numbers) make them about 7 % smaller and quicker to write. The published files keep the first
-# version's encodings: BI tools' Parquet readers (Power BI's among them) refuse the newer ones.
+# the row numbers) make them smaller and quicker to write (docs/benchmarks.md, run G). The published files keep
+# the first version's encodings: BI tools' Parquet readers (Power BI's among them) refuse the newer ones.
 LAKE_PARQUET_COPY_OPTIONS = f"{PARQUET_COPY_OPTIONS}, PARQUET_VERSION V2"
