@@ -58,6 +58,11 @@ def run(argv: list[str], poll: float = POLL_SECONDS) -> int:
     except config.SettingError as exc:
         _say(str(exc))
         return 2
+    # dbt must act on the signals forwarded to it, whatever this launcher inherited: a process started in the
+    # background of a script ignores SIGINT, Dagster then maps SIGTERM to the same (ignored) handler, and an
+    # ignored signal stays ignored across exec, so dbt would outlive a cancel until the kill below
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
     child = subprocess.Popen([config.dbt_command(), *argv], env=environment)  # stdout, stderr, cwd inherited
 
     def forward(signum, _frame):

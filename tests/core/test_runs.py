@@ -119,10 +119,12 @@ def test_a_run_that_may_be_alive_is_never_touched(instance, which):
     assert runs.slot_holders(instance, "duckdb") == [run_id]
 
 
-def test_dbt_stops_when_the_run_that_started_it_is_killed(tmp_path):
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_dbt_stops_when_the_run_that_started_it_is_killed(tmp_path, inherited):
     """Regression: dbt outlived a killed run and kept writing the warehouse as an orphan. Started exactly as
     dagster-dbt starts it (stdout a pipe the run reads, stderr into it), so when the run dies the launcher's own
-    output has nowhere to go either."""
+    output has nowhere to go either. "ignored": the run's process ignores SIGINT and SIGTERM, as one started in
+    the background of a script does once Dagster maps SIGTERM to SIGINT's handler; dbt must still stop at once."""
     nodes = tmp_path / "nodes.log"
     # a stand-in dbt: a "node" every 50 ms, each logged with its start time, its output ignored if unread
     dbt = textwrap.dedent(f"""
@@ -137,7 +139,10 @@ def test_dbt_stops_when_the_run_that_started_it_is_killed(tmp_path):
             time.sleep(0.05)
     """)
     run_process = textwrap.dedent(f"""
-        import subprocess, sys, time
+        import signal, subprocess, sys, time
+        if {inherited == "ignored"}:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         dbt = subprocess.Popen([{str(_police_dbt())!r}, "-c", {dbt!r}], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
         for line in dbt.stdout:  # as dagster-dbt streams dbt's events
