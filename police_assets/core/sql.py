@@ -6,7 +6,7 @@ def sql_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-# How every Parquet file the platform writes (the lake, the published marts) is written. zstd at level 1: files
+# How every Parquet file the platform writes (the lake's add their encodings below) is written. zstd level 1: files
 # about 40 % smaller than DuckDB's default Snappy, for a little more write time (docs/benchmarks.md, disk
 # footprint). Every Parquet reader in use (DuckDB, pyarrow, pandas, Polars, R arrow) reads zstd.
 PARQUET_COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
