@@ -1,16 +1,22 @@
-{{ config(pre_hook="{{ delete_month_window('outcome_month') }}") }}
+{{ config(
+    pre_hook="{{ delete_month_window('outcome_month') }}",
+    built_by_month={'column': 'outcome_month', 'months_from': 'stg_police__outcomes'},
+) }}
 
 {#- One row per outcome recorded for a crime in a month, deduplicated by the rule in the doc block
     dedup_outcomes (models/intermediate/_rules.md), with the outcome in the current vocabulary (seed
-    outcome_types; the published wording kept) and the town of its LSOA. Incremental by outcome month. -#}
+    outcome_types; the published wording kept) and the town of its LSOA. Incremental by outcome month, a month
+    at a time (macro built_by_month). -#}
 
 with
 
 outcomes as (
 
     select * from {{ ref('stg_police__outcomes') }}
+    where
+        {{ in_build_month('outcome_month') }}
     {% if is_incremental() %}
-    where {{ in_month_window('outcome_month') }}
+        and {{ in_month_window('outcome_month') }}
     {% endif %}
 
 ),
@@ -66,4 +72,3 @@ final as (
 )
 
 select * from final
-{{ stored_by_month('outcome_month') }}

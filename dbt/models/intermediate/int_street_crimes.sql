@@ -1,4 +1,7 @@
-{{ config(pre_hook="{{ delete_month_window('crime_month') }}") }}
+{{ config(
+    pre_hook="{{ delete_month_window('crime_month') }}",
+    built_by_month={'column': 'crime_month', 'months_from': 'stg_police__street_crimes'},
+) }}
 
 {#- One row per street-level crime or anti-social behaviour incident, deduplicated, with its force name,
     town (from the LSOA name), and crime type and street-file outcome in the marts' vocabularies (seeds
@@ -9,7 +12,8 @@
 
     Incremental: a run over months [min_month, max_month) replaces the crimes OF those months (the pre-hook
     removes them first, so a crime dropped by a revised release disappears). Nothing here depends on later
-    months, so earlier rows are never rewritten. -#}
+    months, so earlier rows are never rewritten, and a build of many months goes a month at a time, which also
+    stores the rows in month order (macro built_by_month). -#}
 
 with
 
@@ -40,8 +44,10 @@ outcome_types as (
 selected as (
 
     select * from crimes
+    where
+        {{ in_build_month('crime_month') }}
     {% if is_incremental() %}
-        where {{ in_month_window('crime_month') }}
+        and {{ in_month_window('crime_month') }}
     {% endif %}
 
 ),
@@ -112,4 +118,3 @@ final as (
 )
 
 select * from final
-{{ stored_by_month('crime_month') }}
