@@ -35,10 +35,14 @@
         )) }}
     {%- endif -%}
     {%- set target = relation.include(database=(not temporary), schema=(not temporary)) -%}
-    -- no month matches, so the table is created with the model's columns and no rows
-    set variable police_build_month = cast('0001-01-01' as date);
+    {%- set months = months_to_build(by_month) -%}
+    {#- The table is created from the first month's rows, never empty: DuckDB 2.0.0 answered filters and
+        GROUP BYs over a table created empty and then filled by large inserts in the same transaction (as dbt
+        runs a model) as if it held no rows, so the month went missing downstream (seen at national size only;
+        `0001-01-01` matches no month, for a window with none). -#}
+    set variable police_build_month = cast('{{ months[0] if months else "0001-01-01" }}' as date);
     {{ dbt.duckdb__create_table_as(temporary, relation, compiled_code, language, partitioned_by, sorted_by) }}
-    {% for month in months_to_build(by_month) %}
+    {% for month in months[1:] %}
     set variable police_build_month = cast('{{ month }}' as date);
     insert into {{ target }} select * from ({{ compiled_code }}) as month_rows;
     {% endfor %}
