@@ -104,8 +104,8 @@
 {#- The last clause of a large month-incremental model: its rows stored in month order. A build of many months
     (a backfill) otherwise leaves them in the order of its hash work, every row group holding every month, and a
     reader of one month (publish/marts_snapshot writes the facts month by month) scans them all; in month order
-    DuckDB's per-row-group min/max skip the other months. A month's own build is one month already. A model
-    built a month at a time (macro built_by_month) stores its months in order without it. -#}
+    DuckDB's per-row-group min/max skip the other months. A month's own build is one month already, and a
+    model built a month at a time (macro built_by_month) sorts one month a statement. -#}
 {% macro stored_by_month(column) -%}
     order by {{ column }}
 {%- endmacro %}

@@ -72,3 +72,4 @@ final as (
 )
 
 select * from final
+{{ stored_by_month('outcome_month') }}

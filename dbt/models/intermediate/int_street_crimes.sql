@@ -12,8 +12,8 @@
 
     Incremental: a run over months [min_month, max_month) replaces the crimes OF those months (the pre-hook
     removes them first, so a crime dropped by a revised release disappears). Nothing here depends on later
-    months, so earlier rows are never rewritten, and a build of many months goes a month at a time, which also
-    stores the rows in month order (macro built_by_month). -#}
+    months, so earlier rows are never rewritten, and a build of many months goes a month at a time (macro
+    built_by_month). -#}
 
 with
 
@@ -118,3 +118,4 @@ final as (
 )
 
 select * from final
+{{ stored_by_month('crime_month') }}
