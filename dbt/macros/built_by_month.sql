@@ -1,10 +1,10 @@
 {#- Large month-local models (config built_by_month: {column: <month column>, months_from: <model it reads>})
-    are built one month at a time: the table is created, then one insert per month of `months_from` (every
-    month on a first build or a full refresh; the run's window otherwise), each selecting that month only
-    (macro in_build_month). Why: in one statement over many months DuckDB deduplicates every row at once, which
-    spills past the memory limit, and sorts every row to store them in month order (stored_by_month); a month
-    at a time fits in memory and appends the months in order. The same rows either way, in about half the time
-    at national size (docs/benchmarks.md). A model's rows must depend on its own month only.
+    are built one month at a time: the table is created from the first month of `months_from`, then one insert
+    for each further month (every month on a first build or a full refresh; the run's window otherwise), each
+    selecting that month only (macro in_build_month). Why: in one statement over many months DuckDB
+    deduplicates every row at once, which spills past the memory limit, and sorts every row to store them in
+    month order (stored_by_month); a month at a time fits in memory and appends the months in order. The same
+    rows either way, and faster (docs/benchmarks.md, run I). A model's rows must depend on its own month only.
 
     Each month's statement still ends with the model's stored_by_month: a sort of one month is cheap, and
     without it the month's rows arrive from two threads in pieces that DuckDB merges after the commit,
