@@ -71,11 +71,17 @@
       a model that rewrites rows of any month (the journeys); the rows it left alone were checked when written.
     - `meta: {refreshed_keys: <column>}`: every row whose <column> value the latest build wrote, old rows too, so
       a key written again beside an old copy of itself is still caught (a unique key).
+    A test that names none of these reads the scope its model declares, `config: {meta: {month_window: <column>}}`
+    on a month-local model: one whose build of the run's months rewrites only those months' rows, and whose keys
+    hold their month, so no other month's rows can break a test.
     So a release checks what it wrote, not the whole history again; a plain `dbt build` (all months, every row
     written by that build) checks every row. -#}
 {% macro duckdb__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set meta = config.get('meta') or {} -%}
+    {%- if not (meta.get('month_window') or meta.get('refreshed_rows') or meta.get('refreshed_keys')) -%}
+        {%- set meta = model_test_scope() -%}
+    {%- endif -%}
     {%- set latest = 'refreshed_at = (select max(refreshed_at) from ' ~ relation ~ ')' -%}
     {%- set scopes = [] -%}
     {%- if meta.get('month_window') -%}
@@ -99,6 +105,14 @@
         {{ return(filtered) }}
     {%- endif -%}
     {{ return(relation) }}
+{%- endmacro %}
+
+{#- The scope a month-local model declares for its tests (its `meta: {month_window: <column>}`), as a test's meta; {}
+    for any other model, or outside a test. -#}
+{% macro model_test_scope() -%}
+    {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
+    {%- set declared = (tested.config.meta or {}).get('month_window') if tested else none -%}
+    {{ return({'month_window': declared} if declared else {}) }}
 {%- endmacro %}
 
 {#- The last clause of a large month-incremental model: its rows stored in month order. A build of many months

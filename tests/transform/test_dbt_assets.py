@@ -195,9 +195,10 @@ def test_out_of_memory_is_recognised_when_dbt_stopped_before_writing_its_results
 def test_month_keyed_tests_read_the_run_window_and_the_journeys_key_every_copy_of_the_keys_the_build_wrote(
     tmp_path,
 ):
-    """A test marked `meta: {month_window: ...}` reads only the run's months (get_where_subquery). The journeys'
-    key, which a month's build rewrites for crimes of any month, is checked on the keys the latest build wrote,
-    with their old copies: a key written again beside an old row of itself fails it."""
+    """A test of a month-local model (the model's `meta: {month_window: ...}`) reads only the run's months
+    (get_where_subquery), the child side of a relationship too; a test of any other model reads every row. The
+    journeys' key, which a month's build rewrites for crimes of any month, is checked on the keys the latest
+    build wrote, with their old copies: a key written again beside an old row of itself fails it."""
     dbt = str(Path(sys.executable).with_name("police-dbt"))
     project = Path(dbt_project.project_dir)
     env = {
@@ -208,14 +209,20 @@ def test_month_keyed_tests_read_the_run_window_and_the_journeys_key_every_copy_o
     }
     cmd = [dbt, "compile", "--profiles-dir", str(project), "--target-path", str(tmp_path / "t"), "-q"]
     cmd += ["--select", "test_name:unique,int_street_crimes", "test_name:unique,int_crime_journeys"]
+    cmd += ["test_name:relationships,int_street_crimes", "test_name:not_null,stg_police__outcomes"]
+    cmd += ["test_name:unique,dim_forces"]
     out = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout[-3000:]
-    compiled = {p.name.split("_street_crime_key")[0]: p.read_text() for p in (tmp_path / "t").rglob("unique_*.sql")}
-    assert (
-        "crime_month >= cast('2024-02-01' as date) and crime_month < cast('2024-03-01' as date)"
-        in (compiled["unique_int_street_crimes"])
-    )
-    journeys = compiled["unique_int_crime_journeys"]
+    compiled = {p.stem: p.read_text() for p in (tmp_path / "t").rglob("*.sql") if "/data_tests/" not in str(p)}
+    window = "{column} >= cast('2024-02-01' as date) and {column} < cast('2024-03-01' as date)"
+    month_local = [name for name in compiled if "int_street_cr" in name or "outcomes" in name]
+    assert len(month_local) == 6, sorted(compiled)  # a unique key, three relationships, two not_nulls
+    for name in month_local:
+        column = "outcome_month" if "outcomes" in name else "crime_month"
+        assert window.format(column=column) in compiled[name], name
+    assert "2024-02-01" not in compiled["unique_dim_forces_force_id"]
+    assert "2024-02-01" not in compiled["unique_int_crime_journeys_street_crime_key"]
+    journeys = compiled["unique_int_crime_journeys_street_crime_key"]
     assert "crime_month" not in journeys and "max(refreshed_at)" in journeys
 
     import duckdb
