@@ -1,6 +1,9 @@
+{#- The key with its month (the key holds the month): dbt-duckdb then deletes the rows being replaced by a join on
+    both, and DuckDB reads only the stored months within the replaced rows' range (the table is in month order),
+    not every journey's key. -#}
 {{
     config(
-        unique_key='street_crime_key',
+        unique_key=['crime_month', 'street_crime_key'],
         pre_hook="{{ delete_month_window('crime_month') }}",
     )
 }}
