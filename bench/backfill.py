@@ -26,6 +26,8 @@ compressed size of the archive members loaded. Targets (docs/benchmarks.md): bac
 """
 
 import argparse
+import csv
+import io
 import json
 import os
 import shutil
@@ -42,8 +44,9 @@ sys.path.insert(0, str(ROOT))
 from dagster import DagsterInstance  # noqa: E402
 
 from police_assets.core.config import duckdb_memory_limit  # noqa: E402
+from police_assets.core.datasets import OUTCOMES  # noqa: E402
 from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, month_range  # noqa: E402
-from police_dev.fake.generate import Release, month_members, write_release_from  # noqa: E402
+from police_dev.fake.generate import Release, late_outcome_rows, month_members, write_release_from  # noqa: E402
 from police_dev.fake.server import FakePoliceServer  # noqa: E402
 
 LATEST = "2024-12"
@@ -93,9 +96,9 @@ def cache_months(cache: Path, months: list[str], scale: int, seed: int, workers:
     print(f"generated {len(missing)} months into {cache} in {time.perf_counter() - started:.0f}s", flush=True)
 
 
-def cached_members(cache: Path, month: str, revised: str | None = None) -> dict[str, bytes]:
-    """The cached members of ``month``; of its revised version (revision 1 of REVISED_FORCE) if it is ``revised``."""
-    name = f"{month}-revised.zip" if month == revised else f"{month}.zip"
+def cached_members(cache: Path, month: str, variants: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The cached members of ``month``, or of the variant ``variants`` names for it (``2024-06-revised``)."""
+    name = f"{(variants or {}).get(month, month)}.zip"
     with zipfile.ZipFile(cache / name) as zf:
         return {name: zf.read(name) for name in sorted(zf.namelist())}
 
@@ -111,13 +114,52 @@ def cache_revised(cache: Path, month: str, scale: int, seed: int) -> None:
     os.replace(tmp, target)
 
 
+def cache_late(cache: Path, month: str, seed: int) -> str:
+    """The variant of ``month`` whose outcomes files also hold a long tail of court outcomes for crimes of the
+    36 months before it (``late_outcome_rows``): what real outcomes files look like, and what makes a release
+    write again every month its outcomes reach. Returns the variant's name."""
+    variant = f"{month}-late"
+    target = cache / f"{variant}.zip"
+    if target.exists():
+        return variant
+    started = time.perf_counter()
+    earlier = [
+        m
+        for m in month_range(add_months(month, -(ARCHIVE_SPAN_MONTHS - 1)), add_months(month, -1))
+        if (cache / f"{m}.zip").exists()
+    ]
+    members = cached_members(cache, month)
+    streets: dict[str, dict[str, bytes]] = {}  # force -> earlier month -> its street file
+    for crime_month in earlier:
+        for name, data in cached_members(cache, crime_month).items():
+            if name.endswith("-street.csv"):
+                force = name.split("/")[1][len(crime_month) + 1 : -len("-street.csv")]
+                streets.setdefault(force, {})[crime_month] = data
+    added = 0
+    for force, files in streets.items():
+        name = OUTCOMES.member_name(month, force)
+        if name in members:  # a force that publishes no outcomes this month has no file to add to
+            rows = late_outcome_rows(seed, month, files)
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+            members[name] += buffer.getvalue().encode("ascii")
+            added += len(rows)
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    os.replace(tmp, target)
+    print(f"added {added:,} late outcome rows to {month} in {time.perf_counter() - started:.0f}s", flush=True)
+    return variant
+
+
 def publish(
-    site: Path, cache: Path, latest: str, months: int, scale: int, seed: int, revised: str | None = None
+    site: Path, cache: Path, latest: str, months: int, scale: int, seed: int, variants: dict[str, str] | None = None
 ) -> Path:
     started = time.perf_counter()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     release = Release(latest=latest, months=months, scale=scale, seed=seed, last_updated=stamp)
-    archive = write_release_from(site, release, lambda month: cached_members(cache, month, revised))
+    archive = write_release_from(site, release, lambda month: cached_members(cache, month, variants))
     print(
         f"published {archive.name} ({archive.stat().st_size / 1e6:,.0f} MB, {months} months) "
         f"in {time.perf_counter() - started:.0f}s",
@@ -231,6 +273,12 @@ def main() -> int:
         "older archive, which only a folder of kept archives holds here)",
     )
     parser.add_argument("--no-check", dest="check", action="store_false", help="skip the same-answers check")
+    parser.add_argument(
+        "--late-outcomes",
+        action="store_true",
+        help="the next release's outcomes also reach the crimes of every month back to 35 months, as real "
+        "outcomes files do (the generator's own reach six months back)",
+    )
     args = parser.parse_args()
     source = args.source or ("http" if args.months <= ARCHIVE_SPAN_MONTHS else "folder")
     work = args.workdir
@@ -275,7 +323,11 @@ def main() -> int:
 
     revised = add_months(LATEST, -REVISED_BACK)
     cache_revised(cache, revised, args.scale, args.seed)
-    archive = publish(site, cache, following, min(args.months, ARCHIVE_SPAN_MONTHS), args.scale, args.seed, revised)
+    variants = {revised: f"{revised}-revised"}
+    if args.late_outcomes:
+        variants[following] = cache_late(cache, following, args.seed)
+    span = min(args.months, ARCHIVE_SPAN_MONTHS)
+    archive = publish(site, cache, following, span, args.scale, args.seed, variants)
     with zipfile.ZipFile(archive) as zf:  # the new month's members join what the platform holds
         compressed += sum(i.compress_size for i in zf.infolist() if i.filename.startswith(f"{following}/"))
     nxt, fetched = run_against(source, site, env, following, following, work / "next.log")

@@ -1,7 +1,8 @@
 import zipfile
 
 from police_assets.core.datasets import STOP_AND_SEARCH, STREET
-from police_dev.fake.generate import FORCES, Release, month_members, write_release
+from police_assets.core.months import add_months
+from police_dev.fake.generate import FORCES, Release, late_outcome_rows, month_members, write_release
 
 
 def test_release_is_deterministic(tmp_path):
@@ -34,6 +35,37 @@ def test_revision_changes_only_that_force_month(tmp_path):
     changed = {n for n in base if base[n] != revised.get(n)}
     assert "2024-01/2024-01-kent-street.csv" in changed
     assert all("-kent-" in n for n in changed)
+
+
+def test_late_outcomes_reach_every_earlier_month_and_name_real_crimes():
+    """The benchmark's long tail of court outcomes: each row names a crime of its street file, with that
+    crime's columns, from as far back as the files given, and fewer the further back."""
+    month, earlier = "2025-01", [add_months("2025-01", -lag) for lag in range(1, 36)]
+    files = {}
+    for m in earlier:
+        members = month_members(seed=7, month=m, scale=40_000, forces=["metropolitan"])
+        if f"{m}/{m}-metropolitan-street.csv" in members:  # a force misses some months
+            files[m] = members[f"{m}/{m}-metropolitan-street.csv"]
+    rows = late_outcome_rows(7, month, files)
+    by_crime = {}
+    for m, data in files.items():
+        for line in data.decode().split("\r\n")[1:-1]:
+            fields = line.split(",")
+            if fields[0]:
+                by_crime.setdefault(fields[0], (m, fields))
+    reached = {by_crime[r[0]][0] for r in rows}
+    assert reached == {m for m in earlier[6:] if m in files}  # 7 to 35 back: the six nearer are the generator's own
+    assert len(reached) > 25
+    assert len({r[0] for r in rows}) == len(rows)  # a crime once
+    for r in rows:
+        crime_month, street = by_crime[r[0]]
+        assert r[1] == month and r[2:6] == street[2:6] and r[7:9] == street[7:9]
+    near, far = sorted(reached)[-1], sorted(reached)[0]
+    counts = [sum(by_crime[r[0]][0] == m for r in rows) for m in (near, far)]
+    assert counts[0] > 3 * counts[1]  # the tail thins out
+    assert late_outcome_rows(7, month, dict(list(files.items())[10:])) == [
+        r for r in rows if by_crime[r[0]][0] in list(files)[10:]
+    ]  # a crime is chosen whatever other months are given
 
 
 def test_archive_layout(tmp_path):

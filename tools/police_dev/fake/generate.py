@@ -39,7 +39,7 @@ from pathlib import Path
 
 from police_assets.core.datasets import OUTCOMES, STOP_AND_SEARCH, STREET
 from police_assets.core.generated import write_note
-from police_assets.core.months import add_months, month_range, parse_month
+from police_assets.core.months import add_months, month_range, months_between, parse_month
 
 # (force id, force name, share of national crime, (lon, lat), local authorities for LSOA names)
 FORCES: tuple[tuple[str, str, float, tuple[float, float], tuple[str, ...]], ...] = (
@@ -418,6 +418,54 @@ def outcome_rows(seed: int, force_id: str, month: str, scale: int, revisions: di
             rows.append(row)
             if rng.random() < 0.04:
                 rows.extend(list(row) for _ in range(1 + rng.randrange(3)))
+    return rows
+
+
+# Court outcomes come months or years after the crime: data.police.uk's outcomes files reach far further back than
+# the six months of ``outcome_rows`` (in the real sample only about a third of outcome rows match a crime of the
+# same month). ``late_outcome_rows`` adds such a tail where a benchmark asks for it; the default releases keep
+# the six months, so tests and the demo stay small.
+LATE_OUTCOMES = (
+    ("Offender fined", 20),
+    ("Offender given community sentence", 15),
+    ("Offender given conditional discharge", 10),
+    ("Offender given suspended prison sentence", 10),
+    ("Offender sent to prison", 10),
+    ("Defendant found not guilty", 10),
+    ("Court result unavailable", 15),
+    ("Awaiting court outcome", 10),
+)
+LATE_FIRST_LAG = 7  # the lag after the six months ``outcome_rows`` covers
+
+
+def late_share(lag: int, first: float = 0.01, decay: float = 0.92) -> float:
+    """The share of a month's crimes with a Crime ID that receive a late outcome ``lag`` months on."""
+    return first * decay ** (lag - LATE_FIRST_LAG) if lag >= LATE_FIRST_LAG else 0.0
+
+
+def late_outcome_rows(seed: int, month: str, earlier_street: dict[str, bytes]) -> list[list[str]]:
+    """Outcome rows recorded in ``month`` for crimes of earlier months (a long tail of court outcomes).
+
+    ``earlier_street`` maps each earlier month to one force's street file of that month (CSV bytes, as
+    :func:`month_members` writes them). A crime is chosen by its Crime ID, so the choice is the same whatever
+    other months are given, and each chosen crime gets one outcome row with its own columns."""
+    rows = []
+    for crime_month, data in sorted(earlier_street.items()):
+        lag = months_between(crime_month, month)
+        threshold = int(late_share(lag) * 2**32)
+        if threshold == 0:
+            continue
+        rng = _rng(seed, "late", month, crime_month)
+        seen: set[str] = set()
+        for line in data.decode("ascii").splitlines()[1:]:
+            crime_id = line.split(",", 1)[0]
+            # Crime IDs are hex digests, so their leading bits choose crimes evenly; a blank one (ASB) is never chosen
+            if not crime_id or crime_id in seen or int(crime_id[:8], 16) >= threshold:
+                continue
+            seen.add(crime_id)
+            street = next(csv.reader([line]))
+            location = "No location" if street[6] == "No Location" else street[6]
+            rows.append([street[0], month, *street[2:6], location, *street[7:9], _choices(rng, LATE_OUTCOMES, 1)[0]])
     return rows
 
 
