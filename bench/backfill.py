@@ -15,6 +15,8 @@ then what the next release costs.
    police_assets.definitions --select '*' --partition-range FIRST...LATEST``, the line in docs/running.md.
 3. The next release: the archive of LATEST + 1 (the month after, and the older months again, one of them, six
    months back, revised for the largest force), and the sensor's two runs: the new month, then the revised one.
+   The new month's outcomes files also carry a long tail of court outcomes for crimes of every month held, fewer
+   the older (``late_outcome_rows``), as real ones do: a release writes again every crime month they reach.
 4. Same answers (unless ``--no-check``): a copy of the warehouse rebuilt from scratch by dbt (``--full-refresh``,
    every month) and published into a folder of its own; every published table must equal the incremental one
    (rows and an order-independent checksum of every row).
@@ -114,20 +116,16 @@ def cache_revised(cache: Path, month: str, scale: int, seed: int) -> None:
     os.replace(tmp, target)
 
 
-def cache_late(cache: Path, month: str, seed: int) -> str:
-    """The variant of ``month`` whose outcomes files also hold a long tail of court outcomes for crimes of the
-    36 months before it (``late_outcome_rows``): what real outcomes files look like, and what makes a release
-    write again every month its outcomes reach. Returns the variant's name."""
-    variant = f"{month}-late"
+def cache_late(cache: Path, month: str, first: str, seed: int) -> str:
+    """The variant of ``month`` whose outcomes files also hold a long tail of court outcomes for crimes of every
+    month from ``first`` (``late_outcome_rows``, thinning with age): what real outcomes files look like, and
+    what makes a release write again every month its outcomes reach. Returns the variant's name."""
+    variant = f"{month}-late-from-{first}"
     target = cache / f"{variant}.zip"
     if target.exists():
         return variant
     started = time.perf_counter()
-    earlier = [
-        m
-        for m in month_range(add_months(month, -(ARCHIVE_SPAN_MONTHS - 1)), add_months(month, -1))
-        if (cache / f"{m}.zip").exists()
-    ]
+    earlier = month_range(first, add_months(month, -1))
     members = cached_members(cache, month)
     streets: dict[str, dict[str, bytes]] = {}  # force -> earlier month -> its street file
     for crime_month in earlier:
@@ -275,9 +273,11 @@ def main() -> int:
     parser.add_argument("--no-check", dest="check", action="store_false", help="skip the same-answers check")
     parser.add_argument(
         "--late-outcomes",
-        action="store_true",
-        help="the next release's outcomes also reach the crimes of every month back to 35 months, as real "
-        "outcomes files do (the generator's own reach six months back)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the next release's outcomes also reach crimes of every month held, fewer the older, as real outcomes "
+        "files do; --no-late-outcomes: only the generator's own, up to six months back (the runs before "
+        "2026-12-07)",
     )
     args = parser.parse_args()
     source = args.source or ("http" if args.months <= ARCHIVE_SPAN_MONTHS else "folder")
@@ -325,7 +325,7 @@ def main() -> int:
     cache_revised(cache, revised, args.scale, args.seed)
     variants = {revised: f"{revised}-revised"}
     if args.late_outcomes:
-        variants[following] = cache_late(cache, following, args.seed)
+        variants[following] = cache_late(cache, following, months[0], args.seed)
     span = min(args.months, ARCHIVE_SPAN_MONTHS)
     archive = publish(site, cache, following, span, args.scale, args.seed, variants)
     with zipfile.ZipFile(archive) as zf:  # the new month's members join what the platform holds
