@@ -63,18 +63,34 @@ def snapshot_dir(published_dir: Path) -> Path:
     return current.resolve()
 
 
-def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str, str]]]:
-    """The tables published one file per month: table -> (its month column, {month: version}), from dbt's
-    ``publish.publish_month_versions``. A warehouse without that view publishes every table whole."""
+@dataclass(frozen=True)
+class MonthSplit:
+    """A table published one file per month, from dbt's ``publish.publish_month_versions``: its month column,
+    each month's version, and where some columns change with later months (a crime's journey) the version of
+    the others (``own_versions``) and the names of those that do not follow it (``later_columns``)."""
+
+    column: str
+    versions: dict[str, str]
+    own_versions: dict[str, str]
+    later_columns: list[str]
+
+
+def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, MonthSplit]:
+    """The tables published one file per month (:class:`MonthSplit`). A warehouse without
+    ``publish.publish_month_versions`` publishes every table whole."""
     try:
-        rows = warehouse.execute(
-            f"SELECT table_name, month_column, strftime(data_month, '%Y-%m'), month_version FROM {MONTH_VERSIONS}"
-        ).fetchall()
+        cursor = warehouse.execute(f"SELECT * FROM {MONTH_VERSIONS}")
     except duckdb.CatalogException:
         return {}
-    split: dict[str, tuple[str, dict[str, str]]] = {}
-    for table, column, month, version in rows:
-        split.setdefault(table, (column, {}))[1][month] = version
+    names = [d[0] for d in cursor.description]
+    split: dict[str, MonthSplit] = {}
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        table, month = row["table_name"], row["data_month"].strftime("%Y-%m")
+        entry = split.setdefault(table, MonthSplit(row["month_column"], {}, {}, list(row.get("later_columns") or [])))
+        entry.versions[month] = row["month_version"]
+        if row.get("own_version") is not None:
+            entry.own_versions[month] = row["own_version"]
     return split
 
 
@@ -164,7 +180,7 @@ def _build(
             target = sql_literal(parquet_dir / f"{table}.parquet")
             rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({options})").fetchone()[0]
             continue
-        column, versions = split[table]
+        column, versions, own_versions = split[table].column, split[table].versions, split[table].own_versions
         (parquet_dir / table).mkdir()
         logic = _logic(columns, views, options)
         before = previous_parts.get(table, {})
@@ -182,7 +198,11 @@ def _build(
                 count = warehouse.execute(copy).fetchone()[0]
                 written += 1
             months[month] = {"version": version, "rows": count, "file": file}
+            if month in own_versions:
+                months[month]["own_version"] = own_versions[month]
         parts[table] = {"column": column, "logic": logic, "months": months}
+        if split[table].later_columns:
+            parts[table]["later_columns"] = split[table].later_columns
         rows[table] = sum(m["rows"] for m in months.values())
         log(f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot")
     months = _published_months(warehouse, parquet_dir, parts)
@@ -205,7 +225,8 @@ def _build(
         "generated": generated,  # None for real data; what generated it for sample data (make demo)
         "catalogue": catalogue,  # per table: its dbt description, and its columns [name, type, description]
         # per month-split table: its month column, the logic its rows were computed by (_logic) and, per month,
-        # its version, rows and file under marts/
+        # its version, rows and file under marts/; where later months change some columns (fct_street_crimes'
+        # journeys), their names (later_columns) and each month's version of the others (own_version)
         "parts": parts,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -116,13 +116,18 @@ class Published:
         ``sql`` itself."""
         if self.cache is None or table not in self.parts:
             return sql
+        spec = self.parts[table]
         folder = self.cache / table / hashlib.sha256(sql.encode()).hexdigest()[:16]
         folder.mkdir(parents=True, exist_ok=True)
         columns = [f"c{i}" for i in range(len(self.con.sql(sql).columns))]  # bound, not run
         names = ", ".join(columns)
+        own = self._reads_own_columns(table, sql)
         files = []
-        for month, part in sorted(self.parts[table]["months"].items()):
-            target = folder / f"{month}-{hashlib.sha256(part['version'].encode()).hexdigest()[:16]}.parquet"
+        for month, part in sorted(spec["months"].items()):
+            # the logic too: an upgrade can change what a month's file holds without changing its version
+            version = f"own:{part['own_version']}" if own and "own_version" in part else part["version"]
+            key = hashlib.sha256(f"{spec.get('logic')}|{version}".encode()).hexdigest()[:16]
+            target = folder / f"{month}-{key}.parquet"
             if not target.is_file():
                 source = sql_literal(self.snapshot / "marts" / part["file"])
                 query = f"WITH {table} AS (SELECT * FROM read_parquet({source})) {sql}"
@@ -140,6 +145,22 @@ class Published:
         query = f"SELECT {select} FROM read_parquet([{', '.join(sql_literal(f) for f in files)}]) GROUP BY ALL"
         self.shown[query] = sql
         return query
+
+    def _reads_own_columns(self, table: str, sql: str) -> bool:
+        """Whether ``sql`` reads none of the columns that later months change in ``table`` (the manifest's
+        ``later_columns``: a crime's journey), so each month's result follows the month's ``own_version``. DuckDB
+        decides, by binding the query to the table without them: a query that names one does not bind."""
+        later = self.parts[table].get("later_columns")
+        months = self.parts[table]["months"]
+        if not later or not months:
+            return False
+        source = sql_literal(self.snapshot / "marts" / next(iter(months.values()))["file"])
+        excluded = ", ".join(f'"{name}"' for name in later)
+        try:
+            self.con.sql(f"WITH {table} AS (SELECT * EXCLUDE ({excluded}) FROM read_parquet({source})) {sql}")
+        except duckdb.BinderException:
+            return False
+        return True
 
     def prune_cache(self, keep_seconds: float = 3600) -> int:
         """Remove the cached month results this render did not read, once they are ``keep_seconds`` old (a render

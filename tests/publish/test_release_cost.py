@@ -99,6 +99,7 @@ def test_a_release_rewrites_only_the_months_it_changed_and_answers_as_a_run_from
     kept = PoliceStorage(data_dir=str(tmp_path / "kept"))
     assert materialize_months(all_assets, "2024-01", "2024-03", storage=kept, police=fast_police(fake_server)).success
     backfill_parts, backfill_inodes = _parts(kept.published_dir)
+    backfill_cache = _cached(kept)
     assert sorted(backfill_parts) == ["fct_outcomes", "fct_stop_and_search", "fct_street_crimes"]
     assert sorted(backfill_parts["fct_street_crimes"]["months"]) == ["2024-01", "2024-02", "2024-03"]
 
@@ -130,6 +131,22 @@ def test_a_release_rewrites_only_the_months_it_changed_and_answers_as_a_run_from
             == (backfill_parts["fct_street_crimes"]["months"][month]["version"])
         )
         assert same == (new_inodes[("fct_street_crimes", month)] == backfill_inodes[("fct_street_crimes", month)])
+    # ... and the dashboards computed those months again only for the results that read their journeys: a result
+    # over the crimes' own columns was kept (the months' own_version did not change)
+    crimes_backfill, crimes_new = (
+        backfill_parts["fct_street_crimes"]["months"],
+        new_parts["fct_street_crimes"]["months"],
+    )
+    journeys_only = {
+        month
+        for month, part in crimes_backfill.items()
+        if crimes_new[month]["version"] != part["version"] and crimes_new[month]["own_version"] == part["own_version"]
+    }
+    assert journeys_only
+    for month in journeys_only:
+        queries = {key[0] for key in new_cache if key[1] == month}
+        computed = {key[0] for key in new_cache if key[1] == month and key not in backfill_cache}
+        assert computed and queries - computed, month  # some computed again, others kept as they were
     # The revised months' run: of the month-local facts, only its months were written again
     for table in ("fct_outcomes", "fct_stop_and_search"):
         for month in ("2024-01", "2024-04"):

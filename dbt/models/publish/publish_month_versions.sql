@@ -7,7 +7,13 @@
     of the month-incremental tables under it (macro month_stamps); for fct_street_crimes also the journeys of the
     month's crimes (a new outcomes file moves earlier crimes) and which forces have outcome data covering the
     month (it turns "No outcome data published" into "Awaiting an outcome", macro outcome_status). A model added
-    under one of these marts must add what it changes here. -#}
+    under one of these marts must add what it changes here.
+
+    A crime month changes far more often by its journeys than by its own rows: a release's outcomes reach crimes
+    of every month back. So own_version is the version of the columns fct_street_crimes takes from the crime
+    itself (int_street_crimes, whose columns it passes on under their own names), and later_columns names the
+    others, the ones later months change; the dashboards key a result that reads none of those on own_version,
+    and compute it again only when the month's crimes change. Null where every column follows month_version. -#}
 
 with
 
@@ -41,6 +47,23 @@ outcome_data as (
 
 ),
 
+later_columns as (
+
+    -- the columns of fct_street_crimes that int_street_crimes does not hold: the journey's
+    select list(crime_columns.column_name order by crime_columns.ordinal_position) as column_names
+    from information_schema.columns as crime_columns
+    where
+        crime_columns.table_schema = '{{ ref('fct_street_crimes').schema }}'
+        and crime_columns.table_name = '{{ ref('fct_street_crimes').identifier }}'
+        and crime_columns.column_name not in (
+            select own_columns.column_name from information_schema.columns as own_columns
+            where
+                own_columns.table_schema = '{{ ref('int_street_crimes').schema }}'
+                and own_columns.table_name = '{{ ref('int_street_crimes').identifier }}'
+        )
+
+),
+
 outcomes as (
 
     {{ month_stamps(ref('int_outcomes'), 'outcome_month') }}
@@ -62,8 +85,11 @@ final as (
         concat_ws(
             '|', crimes.row_count, crimes.refreshed_at, journeys.row_count, journeys.refreshed_at,
             outcome_data.force_ids
-        ) as month_version
+        ) as month_version,
+        concat_ws('|', crimes.row_count, crimes.refreshed_at) as own_version,
+        later_columns.column_names as later_columns
     from crimes
+    cross join later_columns
     left join journeys
         on crimes.data_month = journeys.data_month
     left join outcome_data
@@ -75,7 +101,9 @@ final as (
         'fct_outcomes' as table_name,
         'outcome_month' as month_column,
         outcomes.data_month,
-        concat_ws('|', outcomes.row_count, outcomes.refreshed_at) as month_version
+        concat_ws('|', outcomes.row_count, outcomes.refreshed_at) as month_version,
+        null as own_version,
+        null as later_columns
     from outcomes
 
     union all
@@ -84,7 +112,9 @@ final as (
         'fct_stop_and_search' as table_name,
         'search_month' as month_column,
         searches.data_month,
-        concat_ws('|', searches.row_count, searches.refreshed_at) as month_version
+        concat_ws('|', searches.row_count, searches.refreshed_at) as month_version,
+        null as own_version,
+        null as later_columns
     from searches
 
 )
