@@ -149,18 +149,20 @@ class Published:
     def _reads_own_columns(self, table: str, sql: str) -> bool:
         """Whether ``sql`` reads none of the columns that later months change in ``table`` (the manifest's
         ``later_columns``: a crime's journey), so each month's result follows the month's ``own_version``. DuckDB
-        decides, by binding the query to the table without them: a query that names one does not bind."""
+        decides, by binding the query to the table without them: a query that names one does not bind, and one
+        that takes them through a star binds to other columns."""
         later = self.parts[table].get("later_columns")
         months = self.parts[table]["months"]
         if not later or not months:
             return False
         source = sql_literal(self.snapshot / "marts" / next(iter(months.values()))["file"])
         excluded = ", ".join(f'"{name}"' for name in later)
+        whole = self.con.sql(f"WITH {table} AS (SELECT * FROM read_parquet({source})) {sql}")
         try:
-            self.con.sql(f"WITH {table} AS (SELECT * EXCLUDE ({excluded}) FROM read_parquet({source})) {sql}")
+            own = self.con.sql(f"WITH {table} AS (SELECT * EXCLUDE ({excluded}) FROM read_parquet({source})) {sql}")
         except duckdb.BinderException:
             return False
-        return True
+        return own.columns == whole.columns and own.types == whole.types
 
     def prune_cache(self, keep_seconds: float = 3600) -> int:
         """Remove the cached month results this render did not read, once they are ``keep_seconds`` old (a render

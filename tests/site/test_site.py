@@ -17,7 +17,7 @@ import pytest
 from markupsafe import escape
 
 from police_assets.publish.snapshot import read_manifest, snapshot_dir
-from police_assets.site.cubes import cube_from_query, json_numbers, open_published
+from police_assets.site.cubes import Published, cube_from_query, json_numbers, open_published
 from police_assets.site.pages import PAGE_BUILDERS
 from police_assets.site.render import _script_safe, render_site
 from tests.helpers import build_sample_site
@@ -82,6 +82,47 @@ def test_inline_code_cannot_close_its_script_element():
         str(_script_safe('x = "</script>"; y = /</g; z = "</SCRIPT"'))
         == 'x = "<\\/script>"; y = /</g; z = "<\\/SCRIPT"'
     )
+
+
+def test_a_month_result_follows_the_own_version_only_when_its_query_reads_no_later_column(tmp_path):
+    """A result over the columns later months leave alone is keyed on the month's own version; one that names a
+    later column, or takes every column through a star, on the month's whole version."""
+    marts = tmp_path / "snapshot" / "marts" / "fct_street_crimes"
+    marts.mkdir(parents=True)
+    duckdb.execute(
+        "COPY (SELECT 'kent' AS force_id, DATE '2024-01-01' AS crime_month, 'Awaiting' AS outcome_status) "
+        f"TO '{marts / '2024-01.parquet'}'"
+    )
+    part = {"version": "v1", "own_version": "o1", "rows": 1, "file": "fct_street_crimes/2024-01.parquet"}
+    manifest = {
+        "tables": {"fct_street_crimes": 1},
+        "parts": {
+            "fct_street_crimes": {
+                "column": "crime_month",
+                "logic": "l",
+                "later_columns": ["outcome_status"],
+                "months": {"2024-01": part},
+            }
+        },
+    }
+    (tmp_path / "snapshot" / "manifest.json").write_text(json.dumps(manifest))
+    con = Published(tmp_path / "snapshot", tmp_path / "cache")
+    own = "SELECT force_id, count(*) FROM fct_street_crimes GROUP BY ALL"
+    later = "SELECT force_id, outcome_status, count(*) FROM fct_street_crimes GROUP BY ALL"
+    star = "SELECT * EXCLUDE (crime_month), 1 AS n FROM fct_street_crimes"
+    assert [con._reads_own_columns("fct_street_crimes", q) for q in (own, later, star)] == [True, False, False]
+    for query in (own, later):
+        con.execute(con.by_month("fct_street_crimes", query, dims=len(query.split(",")) - 1)).fetchall()
+    keys = {path.parent.name: path.stem for path in (tmp_path / "cache").rglob("*.parquet")}
+    assert len(keys) == 2
+    part["version"] = "v2"  # the next snapshot: the journeys changed, the crimes did not
+    (tmp_path / "snapshot" / "manifest.json").write_text(json.dumps(manifest))
+    con = Published(tmp_path / "snapshot", tmp_path / "cache")
+    for query in (own, later):
+        con.execute(con.by_month("fct_street_crimes", query, dims=len(query.split(",")) - 1)).fetchall()
+    again = {(path.parent.name, path.stem) for path in (tmp_path / "cache").rglob("*.parquet")}
+    assert len(again) == 3  # only the result that reads outcome_status was computed again
+    assert set(keys.items()) <= again
 
 
 def test_no_published_marts_is_a_clear_error(tmp_path):

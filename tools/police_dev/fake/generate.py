@@ -7,7 +7,8 @@ It writes what data.police.uk serves: a bulk archive ``data/archive/YYYY-MM.zip`
 
 * 45 forces; anti-social behaviour rows have a blank Crime ID; BTP street files carry no Crime IDs at all;
 * exact duplicate rows, the same Crime ID twice with a different last outcome, outcome rows repeated;
-* outcomes arrive mostly in LATER months than their crime (lag 0-6 months), with the year's wording;
+* outcomes arrive mostly in LATER months than their crime (lag 0-6 months), with the year's wording; a
+  benchmark adds a long tail of court outcomes for crimes of every earlier month (``late_outcome_rows``);
 * "No Location" rows with empty coordinates and LSOA; Northern Ireland with no LSOA and no outcomes files;
 * LSOA names whose local authority holds apostrophes, hyphens, full stops and commas;
 * forces with no file in some months (a stable ~2 % of force-months, plus no stop and search from NI);
