@@ -58,7 +58,7 @@ def test_late_outcomes_reach_every_earlier_month_and_name_real_crimes():
     assert len(reached) > 25
     assert len({r[0] for r in rows}) == len(rows)  # a crime once
     for r in rows:
-        crime_month, street = by_crime[r[0]]
+        _, street = by_crime[r[0]]
         assert r[1] == month and r[2:6] == street[2:6] and r[7:9] == street[7:9]
     near, far = sorted(reached)[-1], sorted(reached)[0]
     counts = [sum(by_crime[r[0]][0] == m for r in rows) for m in (near, far)]
