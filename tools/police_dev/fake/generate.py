@@ -403,6 +403,11 @@ def street_rows(seed: int, force_id: str, month: str, scale: int, revision: int 
     return rows
 
 
+def _outcomes_location(street_location: str) -> str:
+    """A street file's Location as an outcomes file writes it: "No Location" there is "No location" here."""
+    return "No location" if street_location == "No Location" else street_location
+
+
 def outcome_rows(seed: int, force_id: str, month: str, scale: int, revisions: dict | None = None) -> list[list[str]]:
     """Outcomes recorded in ``month``: for crimes of this month and the six before it whose outcome lands now."""
     name = FORCE_NAMES[force_id]
@@ -414,8 +419,7 @@ def outcome_rows(seed: int, force_id: str, month: str, scale: int, revisions: di
         for c in crimes(seed, force_id, crime_month, scale, rev):
             if c.outcome_lag != lag:
                 continue
-            location = "No location" if c.location == "No Location" else c.location  # outcomes spell it so
-            row = [*_crime_columns(c, month, name, location), c.outcome]
+            row = [*_crime_columns(c, month, name, _outcomes_location(c.location)), c.outcome]
             rows.append(row)
             if rng.random() < 0.04:
                 rows.extend(list(row) for _ in range(1 + rng.randrange(3)))
@@ -465,8 +469,8 @@ def late_outcome_rows(seed: int, month: str, earlier_street: dict[str, bytes]) -
                 continue
             seen.add(crime_id)
             street = next(csv.reader([line]))
-            location = "No location" if street[6] == "No Location" else street[6]
-            rows.append([street[0], month, *street[2:6], location, *street[7:9], _choices(rng, LATE_OUTCOMES, 1)[0]])
+            outcome = _choices(rng, LATE_OUTCOMES, 1)[0]
+            rows.append([street[0], month, *street[2:6], _outcomes_location(street[6]), *street[7:9], outcome])
     return rows
 
 
