@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from dagster import DagsterInstance  # noqa: E402
 
 from police_assets.core.config import duckdb_memory_limit  # noqa: E402
-from police_assets.core.datasets import OUTCOMES  # noqa: E402
+from police_assets.core.datasets import OUTCOMES, STREET  # noqa: E402
 from police_assets.core.months import ARCHIVE_SPAN_MONTHS, add_months, month_range  # noqa: E402
 from police_dev.fake.generate import Release, late_outcome_rows, month_members, write_release_from  # noqa: E402
 from police_dev.fake.server import FakePoliceServer  # noqa: E402
@@ -130,8 +130,8 @@ def cache_late(cache: Path, month: str, first: str, seed: int) -> str:
     streets: dict[str, dict[str, bytes]] = {}  # force -> earlier month -> its street file
     for crime_month in earlier:
         for name, data in cached_members(cache, crime_month).items():
-            if name.endswith("-street.csv"):
-                force = name.split("/")[1][len(crime_month) + 1 : -len("-street.csv")]
+            force = STREET.force_from_file_name(name, crime_month)
+            if force is not None:
                 streets.setdefault(force, {})[crime_month] = data
     added = 0
     for force, files in streets.items():
