@@ -180,29 +180,29 @@ def _build(
             target = sql_literal(parquet_dir / f"{table}.parquet")
             rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({options})").fetchone()[0]
             continue
-        column, versions, own_versions = split[table].column, split[table].versions, split[table].own_versions
+        spec = split[table]
         (parquet_dir / table).mkdir()
         logic = _logic(columns, views, options)
         before = previous_parts.get(table, {})
         before = before if before.get("logic") == logic else {}
         months: dict[str, dict] = {}
         written = 0
-        for month, version in sorted(versions.items()):
+        for month, version in sorted(spec.versions.items()):
             file = f"{table}/{month}.parquet"
             count = _carry_over(previous, before, month, version, parquet_dir / file)
             if count is None:
                 copy = (
-                    f"COPY ({select} WHERE {column} = DATE '{month}-01') TO {sql_literal(parquet_dir / file)} "
+                    f"COPY ({select} WHERE {spec.column} = DATE '{month}-01') TO {sql_literal(parquet_dir / file)} "
                     f"({options})"
                 )
                 count = warehouse.execute(copy).fetchone()[0]
                 written += 1
             months[month] = {"version": version, "rows": count, "file": file}
-            if month in own_versions:
-                months[month]["own_version"] = own_versions[month]
-        parts[table] = {"column": column, "logic": logic, "months": months}
-        if split[table].later_columns:
-            parts[table]["later_columns"] = split[table].later_columns
+            if month in spec.own_versions:
+                months[month]["own_version"] = spec.own_versions[month]
+        parts[table] = {"column": spec.column, "logic": logic, "months": months}
+        if spec.later_columns:
+            parts[table]["later_columns"] = spec.later_columns
         rows[table] = sum(m["rows"] for m in months.values())
         log(f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot")
     months = _published_months(warehouse, parquet_dir, parts)
