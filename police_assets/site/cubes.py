@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -71,8 +71,10 @@ class Cube:
 
     def encode(self) -> str:
         """gzip'd compact JSON, base64: about 2 bytes a row for a four-dimension cube (bench/site.py). gzip's level
-        6, not 9: far less time for slightly more bytes (docs/benchmarks.md)."""
-        raw = json.dumps(self.payload(), separators=(",", ":")).encode()
+        6, not 9: far less time for slightly more bytes (docs/benchmarks.md). orjson writes the same compact JSON
+        as the standard library, several times faster on a page's long integer columns (non-ASCII labels come
+        out as UTF-8 instead of escapes, which the page decodes alike)."""
+        raw = orjson.dumps(self.payload())
         return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
 
 
