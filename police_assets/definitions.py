@@ -23,6 +23,7 @@ from police_assets.transform.project import dbt_project
 from police_assets.transform.resource import PoliceDbtCliResource
 from police_assets.warehouse.assets import force_files, warehouse_assets
 from police_assets.warehouse.checks import newest_published_month_loaded
+from police_assets.warehouse.maintenance import compact_warehouse_job
 
 # Every setting checked before anything else: a bad value stops the load here, naming it, before any fetch.
 config.check_settings()
@@ -46,7 +47,7 @@ police_pipeline = define_asset_job(
 defs = Definitions(
     assets=all_assets,
     asset_checks=[newest_published_month_loaded, force_month_coverage],
-    jobs=[police_pipeline],
+    jobs=[police_pipeline, compact_warehouse_job],
     sensors=[build_release_sensor(police_pipeline), build_dead_run_reaper()],
     schedules=[build_monthly_schedule(police_pipeline)],
     resources={
