@@ -86,6 +86,7 @@ def test_compaction_gives_the_free_space_back_and_keeps_every_row_and_view(wareh
     assert _contents(warehouse) == before
     assert (done.tables, done.views) == (2, 2)
     assert _leftovers(warehouse.parent) == []
+    assert not warehouse.with_name(warehouse.name + ".wal").exists()  # closing the old file wrote no log for the new
     with duckdb.connect(str(warehouse)) as con:  # writable as ever
         con.execute("INSERT INTO marts.by_month VALUES (date '2030-01-01', 1)")
 
