@@ -7,9 +7,10 @@ Compaction copies every schema, table, view and sequence into a new file (DuckDB
 the copy, and renames it over the live file.
 
 What must stay true:
-- The live file is never changed. It is opened read-write, so DuckDB's lock keeps every other writer out for
-  the whole compaction, including the rename (the Dagster job also holds the ``duckdb`` pool). A failure or a
-  kill before the rename leaves it as it was, plus a temp file that the next compaction removes.
+- The live file's data is never changed (a checkpoint first moves its write-ahead log into it, as closing it
+  would). It is opened read-write, so DuckDB's lock keeps every other writer out for the whole compaction,
+  including the rename (the Dagster job also holds the ``duckdb`` pool). A failure or a kill before the rename
+  leaves it as it was, plus a temp file that the next compaction removes.
 - The copy replaces the live file only once it holds the same tables with the same columns and row counts,
   and the same views.
 """
@@ -41,10 +42,6 @@ class Compacted:
     tables: int
     views: int
     seconds: float
-
-    @property
-    def saved_bytes(self) -> int:
-        return self.before_bytes - self.after_bytes
 
 
 def database_size(con: duckdb.DuckDBPyConnection, database: str) -> tuple[int, int]:
