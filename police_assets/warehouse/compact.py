@@ -1,8 +1,8 @@
 """Giving the warehouse's free space back to the disk: a copy of the live file without it, swapped in whole.
 
-DuckDB never shrinks a database file. The space of replaced months, deleted journeys and dropped tables is
-reused by later writes but stays in the file: a backfill leaves some (docs/decisions/0009-disk-footprint.md), and
-a full refresh, which builds every model beside its old copy, leaves the file about twice the size of its data.
+DuckDB gives back to the disk only the free space at a database file's end. The rest of the space of replaced
+months, deleted journeys and dropped tables is reused by later writes but stays in the file: a backfill leaves
+some, and a full refresh, which builds every model beside its old copy, more (docs/decisions/0009-disk-footprint.md).
 Compaction copies every schema, table, view and sequence into a new file (DuckDB's ``COPY FROM DATABASE``), checks
 the copy, and renames it over the live file.
 
