@@ -15,7 +15,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-_TEMP = re.compile(r"^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]{8}$")
+# A temp name, or the write-ahead log DuckDB keeps beside a database being written under one (serving.duckdb,
+# a compacted warehouse): a killed writer can leave either.
+_TEMP = re.compile(r"^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]{8}(?:\.wal)?$")
 
 
 def temp_path(final: str | os.PathLike, kind: str = "tmp") -> Path:

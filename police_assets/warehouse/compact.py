@@ -18,7 +18,6 @@ What must stay true:
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from police_assets.core.sql import sql_literal
-from police_assets.core.tempfiles import sweep, temp_path, writer_alive
+from police_assets.core.tempfiles import sweep, temp_path
 
 
 class CompactionError(RuntimeError):
@@ -73,21 +72,11 @@ def _catalogue(con: duckdb.DuckDBPyConnection, database: str) -> tuple[list, lis
     return tables, views
 
 
-def _remove_leftovers(path: Path) -> None:
-    """What a killed compaction left beside ``path``: its temp file (:func:`sweep`) and that file's write-ahead
-    log, which the sweep's pattern does not match."""
-    sweep(path.parent)
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.tmp-(\d+)-[0-9a-f]{{8}}\.wal$")
-    for wal in path.parent.glob(f".{path.name}.tmp-*.wal"):
-        if (match := pattern.match(wal.name)) and not writer_alive(int(match.group(1))):
-            wal.unlink(missing_ok=True)
-
-
 def compact_warehouse(con: duckdb.DuckDBPyConnection, path: Path, log=None) -> Compacted:
     """Compact the warehouse at ``path``, which ``con`` holds open read-write (and so locked); see the module."""
     started = time.monotonic()
     path = Path(path)
-    _remove_leftovers(path)
+    sweep(path.parent)  # what a killed compaction left: its temp file and that file's write-ahead log
     live = con.execute("SELECT current_database()").fetchone()[0]
     con.execute(f'CHECKPOINT "{live}"')  # the write-ahead log into the file, so the copy reads every change
     before = path.stat().st_size

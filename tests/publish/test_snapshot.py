@@ -162,10 +162,15 @@ def test_what_a_killed_writer_left_is_swept_and_work_in_progress_is_not(tmp_path
     (left / "serving.duckdb").write_bytes(b"half")
     stray = tmp_path / f".data.parquet.tmp-{dead_pid}-89abcdef"
     stray.write_bytes(b"half")
+    log = tmp_path / f".serving.duckdb.tmp-{dead_pid}-4567cdef.wal"  # DuckDB's log beside a database being written
+    log.write_bytes(b"half")
     mine = temp_path(folder / "20240102T000000Z-def456")  # this process is alive: in progress, kept
     mine.mkdir()
-    assert sweep(folder) == [left] and sweep(tmp_path) == [stray]
-    assert mine.exists() and not left.exists() and not stray.exists()
+    my_tmp = temp_path(tmp_path / "serving.duckdb")
+    my_log = my_tmp.with_name(my_tmp.name + ".wal")
+    my_log.write_bytes(b"in progress")
+    assert sweep(folder) == [left] and sorted(sweep(tmp_path)) == sorted([stray, log])
+    assert mine.exists() and my_log.exists() and not left.exists() and not stray.exists() and not log.exists()
 
 
 def _split_warehouse(path):
