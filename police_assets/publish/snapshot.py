@@ -118,6 +118,80 @@ def _carry_over(previous: Path | None, previous_part: dict, month: str, version:
     return part["rows"]
 
 
+# A month file's text columns with few values are written through an ENUM of the values the snapshot has seen in
+# them: DuckDB's Parquet writer then has each column's dictionary ready instead of building it row by row. The
+# file holds the same strings either way (Parquet has no ENUM; readers see text), so these "dictionaries" are a
+# hint, never a rule: a value one lacks fails the cast, and that month is written as plain text and its values
+# learned. A column with more values than this, or whose values are mostly new each month (the file names), is
+# written as text from then on.
+DICTIONARY_LIMIT = 1000
+
+
+def _month_select(columns: list[tuple[str, str]], dictionaries: dict[str, list[str] | None]) -> str:
+    """The published columns of a month's rows, those with a dictionary cast to an ENUM of it."""
+    parts = []
+    for name, _ in columns:
+        values = dictionaries.get(name)
+        if values:
+            parts.append(f'CAST("{name}" AS ENUM({", ".join(sql_literal(v) for v in values)})) AS "{name}"')
+        else:
+            parts.append(f'"{name}"')
+    return ", ".join(parts)
+
+
+def _learn(
+    warehouse: duckdb.DuckDBPyConnection, file: Path, columns: list[tuple[str, str]], dictionaries: dict
+) -> None:
+    """Add the text values of the month just written as ``file`` to ``dictionaries`` (in place): a column not yet
+    known, or whose dictionary missed a value. A column gets None (text from then on) when it would exceed
+    DICTIONARY_LIMIT, or when most of the month's values are new to it."""
+    candidates = [name for name, kind in columns if kind == "VARCHAR" and dictionaries.get(name, ()) is not None]
+    if not candidates:
+        return
+    found = warehouse.execute(
+        "SELECT "
+        + ", ".join(
+            f'CASE WHEN count(DISTINCT "{name}") <= {DICTIONARY_LIMIT} THEN list(DISTINCT "{name}") END'
+            for name in candidates
+        )
+        + f" FROM read_parquet({sql_literal(file)})"
+    ).fetchone()
+    for name, values in zip(candidates, found, strict=True):
+        known = set(dictionaries.get(name) or ())
+        seen = {v for v in values if v is not None} if values is not None else None
+        if seen is None or (known and len(seen - known) * 2 > len(seen)):
+            dictionaries[name] = None
+            continue
+        merged = known | seen
+        dictionaries[name] = sorted(merged) if len(merged) <= DICTIONARY_LIMIT else None
+
+
+def _write_month(
+    warehouse: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[tuple[str, str]],
+    dictionaries: dict,
+    target: Path,
+    options: str,
+) -> tuple[int, bool]:
+    """Write the rows of ``source`` (a query's FROM and WHERE) as ``target``; returns the rows and whether a
+    value new to a dictionary made it write the month as plain text (and learn its values)."""
+
+    def copy(select: str) -> int:
+        return warehouse.execute(f"COPY (SELECT {select} {source}) TO {sql_literal(target)} ({options})").fetchone()[0]
+
+    missed = False
+    if any(dictionaries.get(name) for name, _ in columns):
+        try:
+            return copy(_month_select(columns, dictionaries)), False
+        except duckdb.ConversionException:
+            target.unlink(missing_ok=True)  # what the failed COPY wrote
+            missed = True
+    count = copy(_month_select(columns, {}))
+    _learn(warehouse, target, columns, dictionaries)
+    return count, missed
+
+
 # The key of the Parquet key-value metadata that marks a published file of generated sample data: the mark
 # travels with the file once it is downloaded, where no page banner can follow it.
 GENERATED_KEY = "generated_sample_data"
@@ -186,25 +260,32 @@ def _build(
         before = previous_parts.get(table, {})
         before = before if before.get("logic") == logic else {}
         months: dict[str, dict] = {}
-        written = 0
+        written = missed = 0
+        # a hint whatever the logic: a wrong one costs a month written twice, never a wrong file
+        dictionaries = {
+            name: values
+            for name, values in previous_parts.get(table, {}).get("dictionaries", {}).items()
+            if (name, "VARCHAR") in columns
+        }
         for month, version in sorted(spec.versions.items()):
             file = f"{table}/{month}.parquet"
             count = _carry_over(previous, before, month, version, parquet_dir / file)
             if count is None:
-                copy = (
-                    f"COPY ({select} WHERE {spec.column} = DATE '{month}-01') TO {sql_literal(parquet_dir / file)} "
-                    f"({options})"
-                )
-                count = warehouse.execute(copy).fetchone()[0]
+                source = f"FROM {MARTS_SCHEMA}.{table} WHERE {spec.column} = DATE '{month}-01'"
+                count, missed_one = _write_month(warehouse, source, columns, dictionaries, parquet_dir / file, options)
                 written += 1
+                missed += missed_one
             months[month] = {"version": version, "rows": count, "file": file}
             if month in spec.own_versions:
                 months[month]["own_version"] = spec.own_versions[month]
-        parts[table] = {"column": spec.column, "logic": logic, "months": months}
+        parts[table] = {"column": spec.column, "logic": logic, "months": months, "dictionaries": dictionaries}
         if spec.later_columns:
             parts[table]["later_columns"] = spec.later_columns
         rows[table] = sum(m["rows"] for m in months.values())
-        log(f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot")
+        log(
+            f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot"
+            + (f"; {missed} written again as text for values new to their columns" if missed else "")
+        )
     months = _published_months(warehouse, parquet_dir, parts)
     catalogue = {}
     for table in tables:
@@ -226,7 +307,8 @@ def _build(
         "catalogue": catalogue,  # per table: its dbt description, and its columns [name, type, description]
         # per month-split table: its month column, the logic its rows were computed by (_logic) and, per month,
         # its version, rows and file under marts/; where later months change some columns (fct_street_crimes'
-        # journeys), their names (later_columns) and each month's version of the others (own_version)
+        # journeys), their names (later_columns) and each month's version of the others (own_version); the text
+        # columns' dictionaries the next publish writes its months through (DICTIONARY_LIMIT)
         "parts": parts,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -222,3 +222,81 @@ def test_unchanged_months_are_carried_over_and_a_change_of_logic_rewrites_them_a
         assert not set(_month_inodes(published).values()) & set(third.values())
     with duckdb.connect(str(published / "serving.duckdb"), read_only=True) as serving:
         assert serving.execute("SELECT min(street_crime_key) FROM marts.fct_street_crimes").fetchone()[0] == 100
+
+
+class _Recorder:
+    """A warehouse connection that keeps the statements a publish runs through it."""
+
+    def __init__(self, con):
+        self.con, self.statements = con, []
+
+    def execute(self, sql, *parameters):
+        self.statements.append(sql)
+        return self.con.execute(sql, *parameters)
+
+
+def _copies(recorder, month):
+    return [s for s in recorder.statements if s.startswith("COPY") and f"DATE '{month}-01'" in s]
+
+
+def test_text_columns_are_written_through_what_earlier_months_held_and_a_new_value_is_learned(tmp_path):
+    from police_assets.publish.snapshot import DICTIONARY_LIMIT
+
+    published = tmp_path / "published"
+    per_month = DICTIONARY_LIMIT + 500
+    with _split_warehouse(tmp_path / "w.duckdb") as con:
+        # a type of few values (and blanks), a place of more than DICTIONARY_LIMIT, a file name per month
+        con.execute(
+            "CREATE OR REPLACE TABLE base.crimes AS SELECT i AS street_crime_key, "
+            "DATE '2024-01-01' + INTERVAL (i % 2) MONTH AS crime_month, "
+            "CASE WHEN i // 2 % 7 = 0 THEN NULL ELSE ['Burglary', 'Robbery', 'Theft'][i // 2 % 3 + 1] END AS crime_type, "
+            "'place ' || i AS location FROM range(?) t(i)",
+            [2 * per_month],
+        )
+        con.execute(
+            "CREATE OR REPLACE VIEW marts.fct_street_crimes AS SELECT *, "
+            "strftime(crime_month, '%Y-%m') || '-street.csv' AS source_file FROM base.crimes"
+        )
+        con.execute(  # a month's version: its rows and its first place
+            "CREATE OR REPLACE VIEW publish.publish_month_versions AS SELECT 'fct_street_crimes' AS table_name, "
+            "'crime_month' AS month_column, crime_month::DATE AS data_month, "
+            "count(*)::VARCHAR || min(location) AS month_version FROM base.crimes GROUP BY ALL"
+        )
+        first = _Recorder(con)
+        lines = []
+        publish_marts(first, published, log=lines.append)
+        dictionaries = json.loads((published / "manifest.json").read_text())["parts"]["fct_street_crimes"][
+            "dictionaries"
+        ]
+        assert dictionaries == {"crime_type": ["Burglary", "Robbery", "Theft"], "location": None, "source_file": None}
+        # the first month taught the dictionaries; the second's new file name failed its cast and was written as text
+        assert ["ENUM(" in s for s in _copies(first, "2024-01")] == [False]
+        assert ["ENUM(" in s for s in _copies(first, "2024-02")] == [True, False]
+        assert lines[-1].endswith("; 1 written again as text for values new to their columns")
+
+        # a revised January, and March with a type never seen before
+        con.execute(
+            "UPDATE base.crimes SET location = 'revised' WHERE street_crime_key < 10 AND crime_month = '2024-01-01'"
+        )
+        con.execute(
+            "INSERT INTO base.crimes SELECT 10000 + i, DATE '2024-03-01', ['Arson', 'Theft'][i % 2 + 1], 'place' "
+            "FROM range(20) t(i)"
+        )
+        second = _Recorder(con)
+        publish_marts(second, published)
+        assert ["ENUM(" in s for s in _copies(second, "2024-01")] == [True]  # cast, and it held
+        assert _copies(second, "2024-02") == []  # carried over
+        assert ["ENUM(" in s for s in _copies(second, "2024-03")] == [True, False]
+        parts = json.loads((published / "manifest.json").read_text())["parts"]["fct_street_crimes"]
+        assert parts["dictionaries"]["crime_type"] == ["Arson", "Burglary", "Robbery", "Theft"]
+
+        # every month's file holds exactly the warehouse's rows, as text
+        reader = duckdb.connect()
+        for month, part in parts["months"].items():
+            file = snapshot_dir(published) / "marts" / part["file"]
+            assert reader.execute(f"SELECT DISTINCT typeof(crime_type) FROM '{file}'").fetchall() == [("VARCHAR",)]
+            published_rows = sorted(reader.execute(f"SELECT * FROM '{file}'").fetchall(), key=str)
+            rows = con.execute(
+                "SELECT * FROM marts.fct_street_crimes WHERE crime_month = ?", [f"{month}-01"]
+            ).fetchall()
+            assert published_rows == sorted(rows, key=str)
