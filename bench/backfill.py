@@ -383,8 +383,36 @@ def same_answers(env: dict, data: Path, scratch: Path) -> bool:
         ),
         flush=True,
     )
-    shutil.rmtree(scratch, ignore_errors=True)
+    if differ:
+        # kept for a look: the rebuilt warehouse and its snapshot, and which months of each table differ
+        for table in differ:
+            months = sorted(
+                set(month_answers(data / "published", table).items())
+                ^ set(month_answers(scratch / "published", table).items())
+            )
+            print(f"  {table}: months whose rows or checksum differ: {sorted({m for m, _ in months})}", flush=True)
+        print(f"  the rebuild is kept in {scratch}", flush=True)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
     return not differ
+
+
+def month_answers(published: Path, table: str) -> dict[str, tuple]:
+    """Per month file of a month-split ``table`` in the current snapshot of ``published``: rows and checksum."""
+    import json
+
+    import duckdb
+
+    snapshot = (published / "current").resolve()
+    part = json.loads((snapshot / "manifest.json").read_text()).get("parts", {}).get(table, {})
+    with duckdb.connect() as con:
+        return {
+            month: con.execute(
+                "SELECT count(*), sum(hash(r)::HUGEINT) FROM read_parquet(?) AS r",
+                [str(snapshot / "marts" / m["file"])],
+            ).fetchone()
+            for month, m in part.get("months", {}).items()
+        }
 
 
 if __name__ == "__main__":
