@@ -127,8 +127,8 @@ def _carry_over(previous: Path | None, previous_part: dict, month: str, version:
 DICTIONARY_LIMIT = 1000
 
 
-def _month_select(columns: list[tuple[str, str]], dictionaries: dict[str, list[str] | None]) -> str:
-    """The published columns of a month's rows, those with a dictionary cast to an ENUM of it."""
+def _select_list(columns: list[tuple[str, str]], dictionaries: dict[str, list[str] | None]) -> str:
+    """The published columns of a table's rows, those with a dictionary cast to an ENUM of it."""
     parts = []
     for name, _ in columns:
         values = dictionaries.get(name)
@@ -180,16 +180,15 @@ def _write_month(
     def copy(select: str) -> int:
         return warehouse.execute(f"COPY (SELECT {select} {source}) TO {sql_literal(target)} ({options})").fetchone()[0]
 
-    missed = False
-    if any(dictionaries.get(name) for name, _ in columns):
+    cast = any(dictionaries.get(name) for name, _ in columns)
+    if cast:
         try:
-            return copy(_month_select(columns, dictionaries)), False
+            return copy(_select_list(columns, dictionaries)), False
         except duckdb.ConversionException:
             target.unlink(missing_ok=True)  # what the failed COPY wrote
-            missed = True
-    count = copy(_month_select(columns, {}))
+    count = copy(_select_list(columns, {}))
     _learn(warehouse, target, columns, dictionaries)
-    return count, missed
+    return count, cast  # written as text after a cast was tried: a dictionary missed a value
 
 
 # The key of the Parquet key-value metadata that marks a published file of generated sample data: the mark
@@ -248,10 +247,9 @@ def _build(
     options = _copy_options(generated)
     for table in tables:
         columns = _columns(warehouse, table)
-        names = ", ".join(f'"{name}"' for name, _ in columns)
-        select = f"SELECT {names} FROM {MARTS_SCHEMA}.{table}"
         if table not in split:
             target = sql_literal(parquet_dir / f"{table}.parquet")
+            select = f"SELECT {_select_list(columns, {})} FROM {MARTS_SCHEMA}.{table}"
             rows[table] = warehouse.execute(f"COPY ({select}) TO {target} ({options})").fetchone()[0]
             continue
         spec = split[table]
