@@ -341,15 +341,17 @@ def main() -> int:
     return 0 if ok else 1
 
 
+# rows and an order-independent checksum of every row of the relation named r
+CHECKSUM = "SELECT count(*), sum(hash(r)::HUGEINT) FROM {} AS r"
+
+
 def answers(serving: Path) -> dict[str, tuple]:
     """Per published table: rows and an order-independent checksum of every row (through serving.duckdb)."""
     import duckdb
 
     with duckdb.connect(str(serving), read_only=True) as con:
         tables = [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
-        return {
-            t: con.execute(f"SELECT count(*), sum(hash(r)::HUGEINT) FROM marts.{t} AS r").fetchone() for t in tables
-        }
+        return {t: con.execute(CHECKSUM.format(f"marts.{t}")).fetchone() for t in tables}
 
 
 def same_answers(env: dict, data: Path, scratch: Path) -> bool:
@@ -399,17 +401,17 @@ def same_answers(env: dict, data: Path, scratch: Path) -> bool:
 
 def month_answers(published: Path, table: str) -> dict[str, tuple]:
     """Per month file of a month-split ``table`` in the current snapshot of ``published``: rows and checksum."""
-    import json
-
     import duckdb
 
-    snapshot = (published / "current").resolve()
-    part = json.loads((snapshot / "manifest.json").read_text()).get("parts", {}).get(table, {})
+    from police_assets.core.sql import sql_literal
+    from police_assets.publish.snapshot import manifest_of, snapshot_dir
+
+    snapshot = snapshot_dir(published)
+    part = manifest_of(snapshot).get("parts", {}).get(table, {})
     with duckdb.connect() as con:
         return {
             month: con.execute(
-                "SELECT count(*), sum(hash(r)::HUGEINT) FROM read_parquet(?) AS r",
-                [str(snapshot / "marts" / m["file"])],
+                CHECKSUM.format(f"read_parquet({sql_literal(snapshot / 'marts' / m['file'])})")
             ).fetchone()
             for month, m in part.get("months", {}).items()
         }
