@@ -149,6 +149,20 @@ def test_the_event_log_keeps_a_connection_per_database_and_plain_dagster_reads_w
     assert plain.get_event_records(EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION), limit=1000)
 
 
+def test_the_event_log_syncs_to_disk_at_checkpoints_not_at_every_commit(tmp_path, monkeypatch):
+    _, instance = _instance(tmp_path, monkeypatch)
+    storage = instance.event_log_storage
+    with instance:
+        _record(instance, "a" * 32, 3)  # a new run database, created in this process
+        assert set(storage._kept) == {"index", "a" * 32}
+        for engine in storage._kept.values():
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL; SQLite's default is FULL
+        _record(instance, "a" * 32, 2)
+        assert len(instance.all_logs("a" * 32)) == 5
+
+
 def test_dagster_s_own_event_log_still_opens_a_connection_for_every_write(tmp_path, connections):
     """What the kept connections are for: when this fails, Dagster keeps its own; drop the class."""
     from dagster import DagsterInstance
