@@ -193,7 +193,34 @@ def materialise(env: dict, first: str, last: str, log: Path) -> dict:
     # what the steps do not hold: the CLI's start (imports, the definitions) and exit, and Dagster's own work
     # between the steps (planning, the run's events)
     outside = {"outside the run": wall - in_run, "between the steps": in_run - sum(stages.values())}
-    return {"wall_s": wall, "stages": stages, "outside": outside, "peak_rss_mb": outcome["peak_rss_mb"]}
+    return {
+        "wall_s": wall,
+        "stages": stages,
+        "outside": outside,
+        "dbt": dbt_account(run.run_id),
+        "peak_rss_mb": outcome["peak_rss_mb"],
+    }
+
+
+def dbt_account(run_id: str) -> str | None:
+    """dbt's own account of the run's dbt command, from the run_results.json in the target folder dagster-dbt
+    gave that command (named after the step and the run): its elapsed time, its nodes' time by kind, the slowest
+    models. The rest of the dbt step is dbt's process starting and closing, and Dagster's records. None when the
+    folder is not there."""
+    found = sorted((ROOT / "dbt" / "target").glob(f"*-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        return None
+    results = json.loads(found[-1].read_text())
+    by_kind: dict[str, float] = {}
+    models = []
+    for node in results["results"]:
+        kind = node["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + node["execution_time"]
+        if kind == "model":
+            models.append((node["execution_time"], node["unique_id"].split(".")[-1]))
+    kinds = ", ".join(f"{kind}s {seconds:.1f}s" for kind, seconds in sorted(by_kind.items()))
+    slowest = ", ".join(f"{name} {seconds:.1f}s" for seconds, name in sorted(models, reverse=True)[:3])
+    return f"{results['elapsed_time']:.1f}s ({kinds}); slowest models: {slowest}"
 
 
 def run_against(source: str, site: Path, env: dict, first: str, last: str, log: Path) -> tuple[dict, int]:
@@ -255,7 +282,9 @@ def report(title: str, run: dict, fetched: int, target_s: float) -> bool:
         f"\n{title}: {run['wall_s']:.1f}s wall (target < {target_s}s), peak RSS {run['peak_rss_mb']:,.0f} MB "
         f"(target < {TARGET_RSS_MB:,} MB), {fetched / 1e6:,.1f} MB fetched over HTTP: {'met' if ok else 'NOT met'}\n"
         f"  steps: {stages}\n"
-        f"  not in a step: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run["outside"].items()),
+        f"  not in a step: "
+        + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run["outside"].items())
+        + (f"\n  dbt's command: {run['dbt']}" if run["dbt"] else ""),
         flush=True,
     )
     return ok
