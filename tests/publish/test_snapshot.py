@@ -4,12 +4,13 @@ that fails or is killed leaves the previous one in place and nothing behind."""
 import json
 import subprocess
 import sys
+import time
 
 import duckdb
 import pytest
 
 from police_assets.core.tempfiles import sweep, temp_path
-from police_assets.publish.snapshot import publish_marts, snapshot_dir
+from police_assets.publish.snapshot import publish_marts, read_manifest, snapshot_dir
 from police_assets.site.cubes import open_published
 
 
@@ -225,23 +226,37 @@ def test_unchanged_months_are_carried_over_and_a_change_of_logic_rewrites_them_a
 
 
 class _Recorder:
-    """A warehouse connection that keeps the statements a publish runs through it."""
+    """A warehouse connection that keeps the statements a publish runs through it and its cursors, with the
+    cursor each ran on."""
 
-    def __init__(self, con):
-        self.con, self.statements = con, []
+    def __init__(self, con, statements=None, on=None, number=0):
+        self.con, self.number = con, number  # 0: the connection itself
+        self.statements = [] if statements is None else statements
+        self.on = [] if on is None else on  # (the number of the connection or cursor, statement)
 
     def execute(self, sql, *parameters):
         self.statements.append(sql)
+        self.on.append((self.number, sql))
         return self.con.execute(sql, *parameters)
+
+    def cursor(self):
+        return _Recorder(self.con.cursor(), self.statements, self.on, number=len(self.on) + 1)
+
+    def close(self):
+        self.con.close()
 
 
 def _copies(recorder, month):
     return [s for s in recorder.statements if s.startswith("COPY") and f"DATE '{month}-01'" in s]
 
 
-def test_text_columns_are_written_through_what_earlier_months_held_and_a_new_value_is_learned(tmp_path):
+def test_text_columns_are_written_through_what_earlier_months_held_and_a_new_value_is_learned(tmp_path, monkeypatch):
+    from police_assets.publish import snapshot
     from police_assets.publish.snapshot import DICTIONARY_LIMIT
 
+    # one month at a time, so that which month learns from which is fixed (side by side, two months may both
+    # start before either has taught the dictionaries: the same files, written as text)
+    monkeypatch.setattr(snapshot, "MONTH_WRITERS", 1)
     published = tmp_path / "published"
     per_month = DICTIONARY_LIMIT + 500
     with _split_warehouse(tmp_path / "w.duckdb") as con:
@@ -300,3 +315,39 @@ def test_text_columns_are_written_through_what_earlier_months_held_and_a_new_val
                 "SELECT * FROM marts.fct_street_crimes WHERE crime_month = ?", [f"{month}-01"]
             ).fetchall()
             assert published_rows == sorted(rows, key=str)
+
+
+def test_months_are_written_side_by_side_and_a_failed_one_stops_the_rest_and_leaves_nothing(tmp_path):
+    published = tmp_path / "published"
+    with _split_warehouse(tmp_path / "w.duckdb") as con:
+        con.execute(  # eight months of 50 crimes
+            "CREATE OR REPLACE TABLE base.crimes AS SELECT i AS street_crime_key, "
+            "DATE '2024-01-01' + INTERVAL (i % 8) MONTH AS crime_month FROM range(400) t(i)"
+        )
+        recorder = _Recorder(con)
+        publish_marts(recorder, published)
+        copies = [n for n, sql in recorder.on if sql.startswith("COPY") and "crime_month = DATE" in sql]
+        assert len(copies) == 8 and len(set(copies)) == 2  # two cursors, neither the connection itself
+        reader = duckdb.connect()
+        for month, part in read_manifest(published)["parts"]["fct_street_crimes"]["months"].items():
+            file = snapshot_dir(published) / "marts" / part["file"]
+            rows = sorted(reader.execute(f"SELECT * FROM '{file}'").fetchall())
+            assert rows == sorted(
+                con.execute("SELECT * FROM marts.fct_street_crimes WHERE crime_month = ?", [f"{month}-01"]).fetchall()
+            )
+            assert part["rows"] == len(rows) == 50
+        before = sorted(p.name for p in (published / "snapshots").iterdir())
+
+        # every month changes, and May's rows fail while the others are being written
+        con.execute("UPDATE base.crimes SET street_crime_key = street_crime_key + 1000")
+        con.execute(
+            "CREATE OR REPLACE VIEW marts.fct_street_crimes AS SELECT CASE WHEN crime_month = DATE '2024-05-01' "
+            "THEN error('boom') ELSE street_crime_key END AS street_crime_key, crime_month FROM base.crimes"
+        )
+        with pytest.raises(duckdb.Error, match="boom"):
+            publish_marts(con, published)
+        left = sorted(p.name for p in (published / "snapshots").iterdir())
+        time.sleep(0.5)  # a writer still running would leave its file after the publish raised
+        assert left == sorted(p.name for p in (published / "snapshots").iterdir()) == before
+        current = f"{published}/marts/fct_street_crimes/*.parquet"
+        assert reader.execute(f"SELECT max(street_crime_key) FROM '{current}'").fetchone()[0] < 1000  # the first
