@@ -1,6 +1,7 @@
 """The published snapshot: swapped in whole, so a reader never sees tables from two publishes, and a publish
 that fails or is killed leaves the previous one in place and nothing behind."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -229,8 +230,9 @@ class _Recorder:
     """A warehouse connection that keeps the statements a publish runs through it and its cursors, with the
     cursor each ran on."""
 
-    def __init__(self, con, statements=None, on=None, number=0):
-        self.con, self.number = con, number  # 0: the connection itself
+    def __init__(self, con, statements=None, on=None, numbers=None):
+        self.numbers = itertools.count() if numbers is None else numbers  # shared: cursors are made on threads
+        self.con, self.number = con, next(self.numbers)  # 0: the connection itself
         self.statements = [] if statements is None else statements
         self.on = [] if on is None else on  # (the number of the connection or cursor, statement)
 
@@ -240,7 +242,7 @@ class _Recorder:
         return self.con.execute(sql, *parameters)
 
     def cursor(self):
-        return _Recorder(self.con.cursor(), self.statements, self.on, number=len(self.on) + 1)
+        return _Recorder(self.con.cursor(), self.statements, self.on, self.numbers)
 
     def close(self):
         self.con.close()
@@ -324,6 +326,7 @@ def test_months_are_written_side_by_side_and_a_failed_one_stops_the_rest_and_lea
             "CREATE OR REPLACE TABLE base.crimes AS SELECT i AS street_crime_key, "
             "DATE '2024-01-01' + INTERVAL (i % 8) MONTH AS crime_month FROM range(400) t(i)"
         )
+        con.execute("SET threads = 2")  # the publish runs no more writers than DuckDB has threads: two, on any machine
         recorder = _Recorder(con)
         publish_marts(recorder, published)
         copies = [n for n, sql in recorder.on if sql.startswith("COPY") and "crime_month = DATE" in sql]
