@@ -4,6 +4,7 @@ police_assets.definitions reads its paths from the environment at import time.""
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,14 @@ os.environ["POLICE_DATA_DIR"] = _SESSION_DATA
 os.environ.pop("POLICE_WAREHOUSE", None)
 os.environ["DATA_POLICE_UK_URL"] = "http://127.0.0.1:9"  # a closed port: a test that forgets the fake fails fast
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+
+# A suite started in the background of a script (`make test &`, a CI runner) inherits SIGINT ignored. After every
+# run on the main thread, Dagster hands SIGTERM the handler SIGINT had, so from then on each process a later test
+# starts ignores SIGTERM: a run on another thread then waits 30 s for each log tail of Dagster's that cannot be
+# stopped, its step long done. The suite runs as it does from a terminal.
+for _signum, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
+    if signal.getsignal(_signum) == signal.SIG_IGN:
+        signal.signal(_signum, _handler)
 
 
 def _manifest_is_stale() -> bool:
