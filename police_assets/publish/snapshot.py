@@ -311,22 +311,22 @@ def _build(
             for name, values in previous_parts.get(table, {}).get("dictionaries", {}).items()
             if (name, "VARCHAR") in columns
         }
-        carried: dict[str, int] = {}
-        jobs: dict[str, tuple[str, Path]] = {}
+        jobs: dict[str, tuple[str, Path]] = {}  # the months to write, their rows counted once written
         for month, version in sorted(spec.versions.items()):
-            file = parquet_dir / table / f"{month}.parquet"
-            count = _carry_over(previous, before, month, version, file)
+            file = f"{table}/{month}.parquet"
+            count = _carry_over(previous, before, month, version, parquet_dir / file)
             if count is None:
-                jobs[month] = (f"FROM {MARTS_SCHEMA}.{table} WHERE {spec.column} = DATE '{month}-01'", file)
-            else:
-                carried[month] = count
-        done = _write_months(warehouse, jobs, columns, dictionaries, options)
-        written, missed = len(done), sum(missed_one for _, missed_one in done.values())
-        for month, version in sorted(spec.versions.items()):
-            count = carried[month] if month in carried else done[month][0]
-            months[month] = {"version": version, "rows": count, "file": f"{table}/{month}.parquet"}
+                jobs[month] = (
+                    f"FROM {MARTS_SCHEMA}.{table} WHERE {spec.column} = DATE '{month}-01'",
+                    parquet_dir / file,
+                )
+            months[month] = {"version": version, "rows": count, "file": file}
             if month in spec.own_versions:
                 months[month]["own_version"] = spec.own_versions[month]
+        done = _write_months(warehouse, jobs, columns, dictionaries, options)
+        for month, (count, _) in done.items():
+            months[month]["rows"] = count
+        written, missed = len(done), sum(missed_one for _, missed_one in done.values())
         parts[table] = {"column": spec.column, "logic": logic, "months": months, "dictionaries": dictionaries}
         if spec.later_columns:
             parts[table]["later_columns"] = spec.later_columns

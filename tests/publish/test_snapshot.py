@@ -230,19 +230,21 @@ class _Recorder:
     """A warehouse connection that keeps the statements a publish runs through it and its cursors, with the
     cursor each ran on."""
 
-    def __init__(self, con, statements=None, on=None, numbers=None):
+    def __init__(self, con, on=None, numbers=None):
         self.numbers = itertools.count() if numbers is None else numbers  # shared: cursors are made on threads
         self.con, self.number = con, next(self.numbers)  # 0: the connection itself
-        self.statements = [] if statements is None else statements
         self.on = [] if on is None else on  # (the number of the connection or cursor, statement)
 
+    @property
+    def statements(self):
+        return [sql for _, sql in self.on]
+
     def execute(self, sql, *parameters):
-        self.statements.append(sql)
         self.on.append((self.number, sql))
         return self.con.execute(sql, *parameters)
 
     def cursor(self):
-        return _Recorder(self.con.cursor(), self.statements, self.on, self.numbers)
+        return _Recorder(self.con.cursor(), self.on, self.numbers)
 
     def close(self):
         self.con.close()
