@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +38,7 @@ import duckdb
 from police_assets.core.config import duckdb_config
 from police_assets.core.sql import PARQUET_COPY_OPTIONS, sql_literal
 from police_assets.core.tempfiles import build_name, link_in, link_or_copy, swap_to_build, sweep, temp_path
+from police_assets.publish.stitch import CannotStitch, stitch
 
 MARTS_SCHEMA = "marts"
 MONTH_VERSIONS = "publish.publish_month_versions"  # dbt: which tables split by month, and each month's version
@@ -69,12 +70,14 @@ def snapshot_dir(published_dir: Path) -> Path:
 class MonthSplit:
     """A table published one file per month, from dbt's ``publish.publish_month_versions``: its month column,
     each month's version, and where some columns change with later months (a crime's journey) the version of
-    the others (``own_versions``) and the names of those that do not follow it (``later_columns``)."""
+    the others (``own_versions``), the names of those that do not follow it (``later_columns``) and the column
+    that identifies a row within its month (``key_column``)."""
 
     column: str
     versions: dict[str, str]
     own_versions: dict[str, str]
     later_columns: list[str]
+    key_column: str | None = None
 
 
 def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, MonthSplit]:
@@ -89,7 +92,10 @@ def _month_versions(warehouse: duckdb.DuckDBPyConnection) -> dict[str, MonthSpli
     for values in cursor.fetchall():
         row = dict(zip(names, values, strict=True))
         table, month = row["table_name"], row["data_month"].strftime("%Y-%m")
-        entry = split.setdefault(table, MonthSplit(row["month_column"], {}, {}, list(row.get("later_columns") or [])))
+        entry = split.setdefault(
+            table,
+            MonthSplit(row["month_column"], {}, {}, list(row.get("later_columns") or []), row.get("key_column")),
+        )
         entry.versions[month] = row["month_version"]
         if row.get("own_version") is not None:
             entry.own_versions[month] = row["own_version"]
@@ -118,6 +124,17 @@ def _carry_over(previous: Path | None, previous_part: dict, month: str, version:
         return None
     link_or_copy(previous / "marts" / part["file"], target)
     return part["rows"]
+
+
+def _own_columns_unchanged(previous: Path | None, previous_part: dict, spec: MonthSplit, month: str) -> Path | None:
+    """The previous snapshot's file for ``month`` when only its later columns changed since (the same logic and
+    own_version, a key to match the rows on), else None: the month is then written whole."""
+    part = previous_part.get("months", {}).get(month)
+    own = spec.own_versions.get(month)
+    if previous is None or not part or not spec.later_columns or not spec.key_column or own is None:
+        return None
+    file = previous / "marts" / part["file"]
+    return file if part.get("own_version") == own and file.is_file() else None
 
 
 # A month file's text columns with few values are written through an ENUM of the values the snapshot has seen in
@@ -198,22 +215,81 @@ def _write_month(
     return count, cast  # written as text after a cast was tried: a dictionary missed a value
 
 
+@dataclass(frozen=True)
+class _Written:
+    """How a month's file was written: its rows; whether a value new to a dictionary made it write the month
+    again as text (``twice``); whether only its later columns were written, the others copied from the previous
+    snapshot's file (``later_only``); and, when that was tried but could not be done, why (``whole_because``)."""
+
+    rows: int
+    twice: bool
+    later_only: bool = False
+    whole_because: str | None = None
+
+
+# A month's job: writes its file through the cursor it is given (the lock guards the shared dictionaries).
+MonthJob = Callable[[duckdb.DuckDBPyConnection, threading.Lock], _Written]
+
+
+def _whole_month(
+    source: str, target: Path, columns: list[tuple[str, str]], dictionaries: dict, options: str
+) -> MonthJob:
+    """The job that writes every column of the rows of ``source`` (a query's FROM and WHERE) as ``target``."""
+
+    def job(cursor: duckdb.DuckDBPyConnection, lock: threading.Lock) -> _Written:
+        return _Written(*_write_month(cursor, source, columns, dictionaries, target, options, lock))
+
+    return job
+
+
+def _later_month(
+    table: str,
+    spec: MonthSplit,
+    where: str,
+    previous_file: Path,
+    scratch: Path,
+    target: Path,
+    columns: list[tuple[str, str]],
+    dictionaries: dict,
+    options: str,
+    whole: MonthJob,
+) -> MonthJob:
+    """The job for a month (its rows: ``where``) whose own columns did not change since ``previous_file`` (the
+    previous snapshot's file of the month, same logic and own_version) but whose later columns did: it writes
+    only the later columns as ``scratch``, row for row in the order of ``previous_file`` (matched on the key
+    column), and stitches the two into ``target`` (:func:`police_assets.publish.stitch.stitch`). When the rows
+    do not match one to one, or the files cannot be stitched, it runs ``whole`` instead: never a wrong file."""
+    later = [(name, kind) for name, kind in columns if name in spec.later_columns]
+    matched = (
+        f'FROM (SELECT "{spec.key_column}" AS _publish_key, file_row_number AS _publish_row '
+        f"FROM read_parquet({sql_literal(previous_file)}, file_row_number = true)) AS previous "
+        f'INNER JOIN {MARTS_SCHEMA}.{table} AS current ON current."{spec.key_column}" = previous._publish_key '
+        f"AND current.{where} ORDER BY previous._publish_row"
+    )
+
+    def job(cursor: duckdb.DuckDBPyConnection, lock: threading.Lock) -> _Written:
+        try:
+            rows, twice = _write_month(cursor, matched, later, dictionaries, scratch, options, lock)
+            stitch(previous_file, scratch, [name for name, _ in later], target)
+            return _Written(rows, twice, later_only=True)
+        except CannotStitch as reason:
+            target.unlink(missing_ok=True)
+            return replace(whole(cursor, lock), whole_because=str(reason))
+        finally:
+            scratch.unlink(missing_ok=True)
+
+    return job
+
+
 # Months written side by side, each through a cursor of its own (a second connection to the same database, which
 # only reads): while DuckDB writes one Parquet file it leaves part of a second core idle (docs/benchmarks.md).
 MONTH_WRITERS = 2
 
 
-def _write_months(
-    warehouse: duckdb.DuckDBPyConnection,
-    jobs: dict[str, tuple[str, Path]],
-    columns: list[tuple[str, str]],
-    dictionaries: dict,
-    options: str,
-) -> dict[str, tuple[int, bool]]:
-    """Write each month of ``jobs`` (month -> (source, target), as :func:`_write_month` takes them), up to
-    MONTH_WRITERS at once; returns month -> (rows, written twice). The first failure stops the months not yet
-    started and is raised once the ones being written have stopped, so nothing writes into the snapshot's
-    folder after this returns or raises."""
+def _write_months(warehouse: duckdb.DuckDBPyConnection, jobs: dict[str, MonthJob]) -> dict[str, _Written]:
+    """Run each month's job (:func:`_whole_month`, :func:`_later_month`), up to MONTH_WRITERS at once; returns
+    month -> how it was written. The first failure stops the months not yet started and is raised once the ones
+    being written have stopped, so nothing writes into the snapshot's folder after this returns or raises."""
     if not jobs:
         return {}
     threads = int(warehouse.execute("SELECT current_setting('threads')").fetchone()[0])
@@ -221,16 +297,16 @@ def _write_months(
     cursors: list[duckdb.DuckDBPyConnection] = []
     local = threading.local()
 
-    def write(source: str, target: Path) -> tuple[int, bool]:
+    def write(job: MonthJob) -> _Written:
         if not hasattr(local, "cursor"):
             local.cursor = warehouse.cursor()
             with lock:
                 cursors.append(local.cursor)
-        return _write_month(local.cursor, source, columns, dictionaries, target, options, lock)
+        return job(local.cursor, lock)
 
     pool = ThreadPoolExecutor(max_workers=max(1, min(MONTH_WRITERS, threads, len(jobs))), thread_name_prefix="publish")
     try:
-        futures = {month: pool.submit(write, *job) for month, job in jobs.items()}
+        futures = {month: pool.submit(write, job) for month, job in jobs.items()}
         return {month: future.result() for month, future in futures.items()}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -311,30 +387,50 @@ def _build(
             for name, values in previous_parts.get(table, {}).get("dictionaries", {}).items()
             if (name, "VARCHAR") in columns
         }
-        jobs: dict[str, tuple[str, Path]] = {}  # the months to write, their rows counted once written
+        jobs: dict[str, MonthJob] = {}  # the months to write, their rows counted once written
         for month, version in sorted(spec.versions.items()):
             file = f"{table}/{month}.parquet"
             count = _carry_over(previous, before, month, version, parquet_dir / file)
             if count is None:
+                target = parquet_dir / file
+                where = f"{spec.column} = DATE '{month}-01'"
+                whole = _whole_month(
+                    f"FROM {MARTS_SCHEMA}.{table} WHERE {where}", target, columns, dictionaries, options
+                )
+                own = _own_columns_unchanged(previous, before, spec, month)
+                scratch = folder / f".{table}-{month}-later.parquet"
                 jobs[month] = (
-                    f"FROM {MARTS_SCHEMA}.{table} WHERE {spec.column} = DATE '{month}-01'",
-                    parquet_dir / file,
+                    _later_month(table, spec, where, own, scratch, target, columns, dictionaries, options, whole)
+                    if own
+                    else whole
                 )
             months[month] = {"version": version, "rows": count, "file": file}
             if month in spec.own_versions:
                 months[month]["own_version"] = spec.own_versions[month]
-        done = _write_months(warehouse, jobs, columns, dictionaries, options)
-        for month, (count, _) in done.items():
-            months[month]["rows"] = count
-        written, missed = len(done), sum(missed_one for _, missed_one in done.values())
+        done = _write_months(warehouse, jobs)
+        for month, written_month in done.items():
+            months[month]["rows"] = written_month.rows
+        later_only = sum(w.later_only for w in done.values())
+        twice = sum(w.twice for w in done.values())
+        whole_because = [f"{month}: {w.whole_because}" for month, w in done.items() if w.whole_because]
+        log(
+            f"{table}: {len(done)} of {len(months)} months written, the others carried over from the last snapshot"
+            + (
+                f"; {later_only} of them only their later columns, the others copied from the last snapshot's file"
+                if later_only
+                else ""
+            )
+            + (f"; {twice} written again as text for values new to their columns" if twice else "")
+            + (
+                f"; written whole instead, as the last snapshot's file could not be reused: {whole_because}"
+                if whole_because
+                else ""
+            )
+        )
         parts[table] = {"column": spec.column, "logic": logic, "months": months, "dictionaries": dictionaries}
         if spec.later_columns:
             parts[table]["later_columns"] = spec.later_columns
         rows[table] = sum(m["rows"] for m in months.values())
-        log(
-            f"{table}: {written} of {len(months)} months written, the others carried over from the last snapshot"
-            + (f"; {missed} written again as text for values new to their columns" if missed else "")
-        )
     months = _published_months(warehouse, parquet_dir, parts)
     catalogue = {}
     for table in tables:

@@ -356,3 +356,75 @@ def test_months_are_written_side_by_side_and_a_failed_one_stops_the_rest_and_lea
         assert left == sorted(p.name for p in (published / "snapshots").iterdir()) == before
         current = f"{published}/marts/fct_street_crimes/*.parquet"
         assert reader.execute(f"SELECT max(street_crime_key) FROM '{current}'").fetchone()[0] < 1000  # the first
+
+
+def _journeys_warehouse(path):
+    """A warehouse whose crimes have columns of their own and a journey that later months change, split as dbt's
+    publish_month_versions splits fct_street_crimes: own_version, later_columns, key_column."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA base; CREATE SCHEMA marts; CREATE SCHEMA publish")
+    con.execute(
+        "CREATE TABLE base.crimes AS SELECT 'k' || i AS street_crime_key, DATE '2024-01-01' + INTERVAL (i % 3) MONTH "
+        "AS crime_month, ['Burglary', 'Theft'][i % 2 + 1] AS crime_type, 'place ' || i AS location FROM range(3000) t(i)"
+    )
+    con.execute(
+        "CREATE TABLE base.journeys AS SELECT street_crime_key, NULL::VARCHAR AS outcome, 0 AS stamp FROM base.crimes"
+    )
+    con.execute(
+        "CREATE VIEW marts.fct_street_crimes AS SELECT c.street_crime_key, c.crime_month, c.crime_type, "
+        "j.outcome, c.location FROM base.crimes AS c LEFT JOIN base.journeys AS j USING (street_crime_key)"
+    )
+    con.execute(
+        "CREATE VIEW publish.publish_month_versions AS SELECT 'fct_street_crimes' AS table_name, "
+        "'crime_month' AS month_column, c.crime_month::DATE AS data_month, "
+        "count(*) || '|' || max(c.location) || '|' || max(j.stamp) AS month_version, "
+        "count(*) || '|' || max(c.location) AS own_version, ['outcome'] AS later_columns, "
+        "'street_crime_key' AS key_column "
+        "FROM base.crimes AS c JOIN base.journeys AS j USING (street_crime_key) GROUP BY ALL"
+    )
+    return con
+
+
+def _published_rows(con, published):
+    """Per month, the published file's rows in file order, and the warehouse's rows (sorted both: equal sets)."""
+    reader = duckdb.connect()
+    for month, part in read_manifest(published)["parts"]["fct_street_crimes"]["months"].items():
+        file = snapshot_dir(published) / "marts" / part["file"]
+        rows = reader.execute(f"SELECT * FROM '{file}'").fetchall()
+        want = con.execute("SELECT * FROM marts.fct_street_crimes WHERE crime_month = ?", [f"{month}-01"]).fetchall()
+        yield month, rows, want
+
+
+def test_a_month_whose_journeys_changed_writes_only_them_and_copies_the_rest(tmp_path):
+    published = tmp_path / "published"
+    with _journeys_warehouse(tmp_path / "w.duckdb") as con:
+        publish_marts(con, published)
+        first = {month: rows for month, rows, _ in _published_rows(con, published)}
+
+        # outcomes arrive for crimes of January and February: their journeys change, their own columns do not
+        con.execute(
+            "UPDATE base.journeys SET outcome = 'Charged', stamp = 1 WHERE street_crime_key IN "
+            "(SELECT street_crime_key FROM base.crimes WHERE crime_month < '2024-03-01' AND hash(location) % 3 = 0)"
+        )
+        recorder, lines = _Recorder(con), []
+        publish_marts(recorder, published, log=lines.append)
+        assert "2 of 3 months written" in lines[-1] and "2 of them only their later columns" in lines[-1], lines
+        copies = [s for s in recorder.statements if s.startswith("COPY")]
+        assert len(copies) == 2 and all("file_row_number" in s and '"outcome"' in s for s in copies)
+        assert not any('"location"' in s for s in copies)  # the own columns were copied, not written
+        for month, rows, want in _published_rows(con, published):
+            assert sorted(rows, key=str) == sorted(want, key=str)
+            # the same rows in the same order as before, the journey changed where the outcomes came
+            assert [r[:3] + r[4:] for r in rows] == [r[:3] + r[4:] for r in first[month]]
+            assert any(r[3] == "Charged" for r in rows) == (month != "2024-03")
+
+        # a crime replaced under a month whose own_version wrongly says nothing changed: its rows do not match
+        # the previous file's, so the month is written whole, never stitched wrong
+        con.execute("UPDATE base.crimes SET street_crime_key = 'new' WHERE street_crime_key = 'k0'")
+        con.execute("UPDATE base.journeys SET street_crime_key = 'new', stamp = 2 WHERE street_crime_key = 'k0'")
+        lines = []
+        publish_marts(con, published, log=lines.append)
+        assert "1 of 3 months written" in lines[-1] and "written whole instead" in lines[-1], lines
+        for _, rows, want in _published_rows(con, published):
+            assert sorted(rows, key=str) == sorted(want, key=str)
+        assert not list(snapshot_dir(published).glob(".*"))  # no narrow file left behind

@@ -13,7 +13,9 @@
     of every month back. So own_version is the version of the columns fct_street_crimes takes from the crime
     itself (int_street_crimes, whose columns it passes on under their own names), and later_columns names the
     others, the ones later months change; the dashboards key a result that reads none of those on own_version,
-    and compute it again only when the month's crimes change. Null where every column follows month_version. -#}
+    and compute it again only when the month's crimes change. key_column identifies a row within its month, so a
+    month whose own_version did not change is published by writing only its later columns, matched on that key
+    to the rows of the previous snapshot's file. Null where every column follows month_version. -#}
 
 with
 
@@ -87,7 +89,8 @@ final as (
             outcome_data.force_ids
         ) as month_version,
         concat_ws('|', crimes.row_count, crimes.refreshed_at) as own_version,
-        later_columns.column_names as later_columns
+        later_columns.column_names as later_columns,
+        'street_crime_key' as key_column
     from crimes
     cross join later_columns
     left join journeys
@@ -103,7 +106,8 @@ final as (
         outcomes.data_month,
         concat_ws('|', outcomes.row_count, outcomes.refreshed_at) as month_version,
         null as own_version,
-        null as later_columns
+        null as later_columns,
+        null as key_column
     from outcomes
 
     union all
@@ -114,7 +118,8 @@ final as (
         searches.data_month,
         concat_ws('|', searches.row_count, searches.refreshed_at) as month_version,
         null as own_version,
-        null as later_columns
+        null as later_columns,
+        null as key_column
     from searches
 
 )
