@@ -349,7 +349,8 @@ def _build(
 ) -> tuple[dict[str, int], list[str], dict[str, dict]]:
     """Write the marts as Parquet and the manifest of snapshot ``name`` into ``folder``; returns rows, months and
     the month-split tables' parts. A table split by month gets one file per month, ``marts/<table>/<YYYY-MM>
-    .parquet``; a month whose version equals the ``previous`` snapshot's is hard-linked from it, not written."""
+    .parquet``; a month whose version equals the ``previous`` snapshot's is hard-linked from it, not written, and
+    one whose own columns alone are unchanged is stitched from its file (:func:`_later_month`)."""
     tables = [
         r[0]
         for r in warehouse.execute(
@@ -416,7 +417,8 @@ def _build(
         log(
             f"{table}: {len(done)} of {len(months)} months written, the others carried over from the last snapshot"
             + (
-                f"; {later_only} of them only their later columns, the others copied from the last snapshot's file"
+                f"; {later_only} of them stitched: only their later columns written, the rest copied from the last"
+                " snapshot's file"
                 if later_only
                 else ""
             )

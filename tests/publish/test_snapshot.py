@@ -408,7 +408,7 @@ def test_a_month_whose_journeys_changed_writes_only_them_and_copies_the_rest(tmp
         )
         recorder, lines = _Recorder(con), []
         publish_marts(recorder, published, log=lines.append)
-        assert "2 of 3 months written" in lines[-1] and "2 of them only their later columns" in lines[-1], lines
+        assert "2 of 3 months written" in lines[-1] and "2 of them stitched" in lines[-1], lines
         copies = [s for s in recorder.statements if s.startswith("COPY")]
         assert len(copies) == 2 and all("file_row_number" in s and '"outcome"' in s for s in copies)
         assert not any('"location"' in s for s in copies)  # the own columns were copied, not written
