@@ -272,7 +272,9 @@ def _later_month(
             rows, twice = _write_month(cursor, matched, later, dictionaries, scratch, options, lock)
             stitch(previous_file, scratch, [name for name, _ in later], target)
             return _Written(rows, twice, later_only=True)
-        except CannotStitch as reason:
+        # the previous file damaged (DuckDB cannot read its keys, or the stitch its footer), or its rows not the
+        # month's: written whole, which raises again whatever error is not the previous file's
+        except (CannotStitch, duckdb.InvalidInputException, duckdb.IOException) as reason:
             target.unlink(missing_ok=True)
             return replace(whole(cursor, lock), whole_because=str(reason))
         finally:

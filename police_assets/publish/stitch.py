@@ -174,6 +174,8 @@ def _footer(file: Path) -> tuple[dict, int]:
             raise CannotStitch(f"{file} has no Parquet footer (an encrypted footer is not carried over)")
         length = struct.unpack("<I", tail[:4])[0]
         start = size - 8 - length
+        if start < len(MAGIC):
+            raise CannotStitch(f"{file} has a footer longer than the file")
         f.seek(start)
         return _Reader(f.read(length)).struct(), start
 
@@ -223,10 +225,18 @@ def _copy(source, target, offset: int, length: int) -> None:
 def stitch(base: Path, other: Path, take: Iterable[str], target: Path) -> int:
     """Write ``target``: the columns of ``base`` in its order, each one named in ``take`` copied from ``other``
     instead, everything else (the file's metadata, such as its key-value pairs) as ``base`` has it. Returns the
-    rows. Raises :class:`CannotStitch` when the files differ in rows or row groups, or hold what this cannot
-    carry over; ``target`` is then left unwritten or removed."""
-    base, other, target = Path(base), Path(other), Path(target)
-    take = set(take)
+    rows. Raises :class:`CannotStitch` when the files differ in rows or row groups, hold what this cannot carry
+    over, or have a footer that cannot be read (a damaged file); ``target`` is then left unwritten or removed.
+    An error writing ``target`` (a full disk) is raised as it is."""
+    try:
+        return _stitch(Path(base), Path(other), set(take), Path(target))
+    except CannotStitch:
+        raise
+    except (IndexError, KeyError, TypeError, ValueError, struct.error) as error:
+        raise CannotStitch(f"{base} or {other} has a footer that cannot be read: {error!r}") from error
+
+
+def _stitch(base: Path, other: Path, take: set[str], target: Path) -> int:
     meta, base_end = _footer(base)
     narrow, other_end = _footer(other)
     names, other_names = _columns(meta, base), _columns(narrow, other)

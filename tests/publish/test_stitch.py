@@ -107,7 +107,14 @@ def test_files_that_do_not_pair_are_refused_and_leave_nothing(files, tmp_path):
     with pytest.raises(CannotStitch, match="nested"):
         stitch(old, nested, ["outcome"], target)
     broken = tmp_path / "broken.parquet"
-    broken.write_bytes(old.read_bytes()[:-100])
-    with pytest.raises(CannotStitch):
+    broken.write_bytes(old.read_bytes()[:-100])  # cut short: no footer
+    with pytest.raises(CannotStitch, match="no Parquet footer"):
+        stitch(broken, narrow, LATER, target)
+    data = old.read_bytes()  # a footer cut short inside, its length and magic intact
+    length = int.from_bytes(data[-8:-4], "little")
+    broken.write_bytes(
+        data[: -8 - length] + data[-8 - length : -8 - length // 2] + (length // 2).to_bytes(4, "little") + b"PAR1"
+    )
+    with pytest.raises(CannotStitch, match="cannot be read"):
         stitch(broken, narrow, LATER, target)
     assert not target.exists()
