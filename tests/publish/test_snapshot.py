@@ -386,7 +386,7 @@ def _journeys_warehouse(path):
 
 
 def _published_rows(con, published):
-    """Per month, the published file's rows in file order, and the warehouse's rows (sorted both: equal sets)."""
+    """Per month: the published file's rows in file order, and the warehouse's rows in no particular order."""
     reader = duckdb.connect()
     for month, part in read_manifest(published)["parts"]["fct_street_crimes"]["months"].items():
         file = snapshot_dir(published) / "marts" / part["file"]
