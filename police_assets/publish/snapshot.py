@@ -247,7 +247,6 @@ def _later_month(
     spec: MonthSplit,
     where: str,
     previous_file: Path,
-    scratch: Path,
     target: Path,
     columns: list[tuple[str, str]],
     dictionaries: dict,
@@ -256,7 +255,7 @@ def _later_month(
 ) -> MonthJob:
     """The job for a month (its rows: ``where``) whose own columns did not change since ``previous_file`` (the
     previous snapshot's file of the month, same logic and own_version) but whose later columns did: it writes
-    only the later columns as ``scratch``, row for row in the order of ``previous_file`` (matched on the key
+    only the later columns beside ``target``, row for row in the order of ``previous_file`` (matched on the key
     column), and stitches the two into ``target`` (:func:`police_assets.publish.stitch.stitch`). When the rows
     do not match one to one, or the files cannot be stitched, it runs ``whole`` instead: never a wrong file."""
     later = [(name, kind) for name, kind in columns if name in spec.later_columns]
@@ -268,6 +267,7 @@ def _later_month(
     )
 
     def job(cursor: duckdb.DuckDBPyConnection, lock: threading.Lock) -> _Written:
+        scratch = temp_path(target)
         try:
             rows, twice = _write_month(cursor, matched, later, dictionaries, scratch, options, lock)
             stitch(previous_file, scratch, [name for name, _ in later], target)
@@ -401,9 +401,8 @@ def _build(
                     f"FROM {MARTS_SCHEMA}.{table} WHERE {where}", target, columns, dictionaries, options
                 )
                 own = _own_columns_unchanged(previous, before, spec, month)
-                scratch = folder / f".{table}-{month}-later.parquet"
                 jobs[month] = (
-                    _later_month(table, spec, where, own, scratch, target, columns, dictionaries, options, whole)
+                    _later_month(table, spec, where, own, target, columns, dictionaries, options, whole)
                     if own
                     else whole
                 )

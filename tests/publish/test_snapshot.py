@@ -427,7 +427,7 @@ def test_a_month_whose_journeys_changed_writes_only_them_and_copies_the_rest(tmp
         assert "1 of 3 months written" in lines[-1] and "written whole instead" in lines[-1], lines
         for _, rows, want in _published_rows(con, published):
             assert sorted(rows, key=str) == sorted(want, key=str)
-        assert not list(snapshot_dir(published).glob(".*"))  # no narrow file left behind
+        assert not list(snapshot_dir(published).rglob(".*"))  # no narrow file left behind
 
         # the previous snapshot's file of a month to stitch was damaged on disk (cut short): written whole
         con.execute("UPDATE base.journeys SET outcome = 'Cautioned', stamp = 3 WHERE street_crime_key = 'k1'")
