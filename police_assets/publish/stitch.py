@@ -245,11 +245,12 @@ def _stitch(base: Path, other: Path, take: set[str], target: Path) -> int:
     if missing := sorted(take - names.keys()) + sorted(take - other_names.keys()):
         raise CannotStitch(f"columns missing from one of the files: {missing}")
     groups, other_groups = _get(meta, ROW_GROUPS)[1], _get(narrow, ROW_GROUPS)[1]
-    shape = [_get(g, RG_NUM_ROWS) for g in groups]
-    if shape != [_get(g, RG_NUM_ROWS) for g in other_groups] or _get(meta, NUM_ROWS) != _get(narrow, NUM_ROWS):
-        raise CannotStitch(f"the files' row groups differ: {shape} and {[_get(g, RG_NUM_ROWS) for g in other_groups]}")
-    order = list(names)  # base's column order, whatever the other file's
-    sources = [(other, other_names[name]) if name in take else (base, names[name]) for name in order]
+    shape, other_shape = [_get(g, RG_NUM_ROWS) for g in groups], [_get(g, RG_NUM_ROWS) for g in other_groups]
+    if shape != other_shape or _get(meta, NUM_ROWS) != _get(narrow, NUM_ROWS):
+        raise CannotStitch(f"the files' row groups differ: {shape} and {other_shape}")
+    footers = {base: meta, other: narrow}
+    # each column of base's, in its order: the file it comes from and its index there
+    sources = [(other, other_names[name]) if name in take else (base, names[name]) for name in names]
     try:
         with base.open("rb") as from_base, other.open("rb") as from_other, target.open("wb") as out:
             handles = {base: (from_base, base_end), other: (from_other, other_end)}
@@ -260,7 +261,7 @@ def _stitch(base: Path, other: Path, take: set[str], target: Path) -> int:
                 chunks = []
                 for file, index in sources:
                     handle, end = handles[file]
-                    chunk = dict((groups if file is base else other_groups)[g][COLUMNS][1][1][index])
+                    chunk = dict(_get(_get(footers[file], ROW_GROUPS)[1][g], COLUMNS)[1][index])
                     column_meta, ranges = _chunk_ranges(chunk, end, file)
                     column_meta = dict(column_meta)
                     (start, length), moved = ranges[0], out.tell() - ranges[0][0]
@@ -288,16 +289,11 @@ def _stitch(base: Path, other: Path, take: set[str], target: Path) -> int:
                 column_meta[BLOOM_OFFSET] = (I64, out.tell())
                 _copy(handle, out, offset, length)
             footer = dict(meta)
-            schema = _get(meta, SCHEMA)[1]
-            other_schema = _get(narrow, SCHEMA)[1]
-            footer[SCHEMA] = (
-                LIST,
-                (STRUCT, [schema[0]] + [(other_schema if f is other else schema)[i + 1] for f, i in sources]),
-            )
+            root = _get(meta, SCHEMA)[1][0]
+            footer[SCHEMA] = (LIST, (STRUCT, [root] + [_get(footers[f], SCHEMA)[1][i + 1] for f, i in sources]))
             footer[ROW_GROUPS] = (LIST, (STRUCT, new_groups))
             if COLUMN_ORDERS in meta and COLUMN_ORDERS in narrow:
-                orders = {base: _get(meta, COLUMN_ORDERS)[1], other: _get(narrow, COLUMN_ORDERS)[1]}
-                footer[COLUMN_ORDERS] = (LIST, (STRUCT, [orders[f][i] for f, i in sources]))
+                footer[COLUMN_ORDERS] = (LIST, (STRUCT, [_get(footers[f], COLUMN_ORDERS)[1][i] for f, i in sources]))
             else:
                 footer.pop(COLUMN_ORDERS, None)
             encoded = _struct(footer)
