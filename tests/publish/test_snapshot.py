@@ -3,6 +3,7 @@ that fails or is killed leaves the previous one in place and nothing behind."""
 
 import itertools
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -383,6 +384,51 @@ def _journeys_warehouse(path):
         "FROM base.crimes AS c JOIN base.journeys AS j USING (street_crime_key) GROUP BY ALL"
     )
     return con
+
+
+# A publish that dies the hard way (SIGKILL, no cleanup of its own) in its first stitch, once half the month's file
+# is written into the snapshot it is building.
+KILLED_IN_A_STITCH = """
+import os, signal, sys
+from pathlib import Path
+import duckdb
+import police_assets.publish.snapshot as snapshot
+
+def stitch(base, other, take, target):
+    target.write_bytes(base.read_bytes()[: base.stat().st_size // 2])
+    os.kill(os.getpid(), signal.SIGKILL)
+
+snapshot.stitch = stitch
+with duckdb.connect(sys.argv[1]) as con:
+    snapshot.publish_marts(con, Path(sys.argv[2]))
+"""
+
+
+def test_a_publish_killed_in_a_stitch_leaves_the_previous_snapshot_whole_and_the_next_completes_it(tmp_path):
+    published, warehouse = tmp_path / "published", tmp_path / "w.duckdb"
+    with _journeys_warehouse(warehouse) as con:
+        publish_marts(con, published)
+        con.execute("UPDATE base.journeys SET outcome = 'Charged', stamp = 1 WHERE hash(street_crime_key) % 3 = 0")
+    before = snapshot_dir(published)
+    files = {p: p.read_bytes() for p in before.rglob("*") if p.is_file()}
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IN_A_STITCH, str(warehouse), str(published)], capture_output=True, text=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    halves = list((published / "snapshots").glob(".*/marts/fct_street_crimes/*.parquet"))
+    assert halves, "the publish did not die inside the snapshot it was building"
+    assert snapshot_dir(published) == before
+    assert {p: p.read_bytes() for p in before.rglob("*") if p.is_file()} == files
+
+    with duckdb.connect(str(warehouse)) as con:
+        lines: list[str] = []
+        publish_marts(con, published, log=lines.append)
+        assert "3 of them stitched" in lines[-1], lines
+        for _, rows, want in _published_rows(con, published):
+            assert sorted(rows, key=str) == sorted(want, key=str)
+    assert snapshot_dir(published) != before
+    assert not list(published.rglob(".*"))  # the killed publish's folder, half file and all, swept
 
 
 def _published_rows(con, published):
