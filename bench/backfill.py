@@ -190,6 +190,7 @@ def materialise(env: dict, first: str, last: str, log: Path) -> dict:
             stages[stage] = stages.get(stage, 0.0) + (stat.end_time or 0) - (stat.start_time or 0)
         recorded = instance.get_run_stats(run.run_id)
         in_run = (recorded.end_time or 0) - (recorded.start_time or 0)
+        published = publish_account(instance, run.run_id)
     # what the steps do not hold: the CLI's start (imports, the definitions) and exit, and Dagster's own work
     # between the steps (planning, the run's events)
     outside = {"outside the run": wall - in_run, "between the steps": in_run - sum(stages.values())}
@@ -198,8 +199,19 @@ def materialise(env: dict, first: str, last: str, log: Path) -> dict:
         "stages": stages,
         "outside": outside,
         "dbt": dbt_account(run.run_id),
+        "publish": published,
         "peak_rss_mb": outcome["peak_rss_mb"],
     }
+
+
+def publish_account(instance: DagsterInstance, run_id: str) -> list[str]:
+    """The publish step's own account of the month files it wrote (per split table: how many months, how many
+    stitched, written twice or whole instead, and why), from the run's log."""
+    return [
+        event.user_message
+        for event in instance.all_logs(run_id)
+        if event.step_key == "publish__marts_snapshot" and "months written" in (event.user_message or "")
+    ]
 
 
 def dbt_account(run_id: str) -> str | None:
@@ -284,7 +296,8 @@ def report(title: str, run: dict, fetched: int, target_s: float) -> bool:
         f"  steps: {stages}\n"
         f"  not in a step: "
         + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run["outside"].items())
-        + (f"\n  dbt's command: {run['dbt']}" if run["dbt"] else ""),
+        + (f"\n  dbt's command: {run['dbt']}" if run["dbt"] else "")
+        + "".join(f"\n  publish: {line}" for line in run["publish"]),
         flush=True,
     )
     return ok
