@@ -1,7 +1,7 @@
 """The raw zone: one month's archive members exactly as data.police.uk published them, plus a manifest.
 
 Layout: ``<data>/raw/month=YYYY-MM/`` holding the member files under their archive base names and
-``_manifest.json`` (archive, member names, sizes, CRC-32, fetched-at, bytes fetched). A deflated member is kept
+``_manifest.json`` (archive, member names, sizes, CRC-32s, fetched-at, bytes fetched). A deflated member is kept
 compressed, as ``<base name>.gz``: its own deflate bytes from the archive in a gzip wrapper whose trailer holds
 the member's CRC-32 and size, so ``gunzip`` restores and checks the published file byte for byte, on the disk the
 archive itself gives it rather than the inflated CSV's (docs/benchmarks.md). A stored member is kept as it is. A month folder is built
@@ -70,7 +70,9 @@ class RawMonth:
     bytes_fetched: int
     requests: int
     full_download: bool
-    members: list[dict]  # {"name", "file", "size", "compressed_size", "crc32", "stored_size"}
+    # {"name", "file", "size", "compressed_size", "crc32", "stored_size", "stored_crc32"}: "crc32" and "size" are the
+    # published member's (the archive's), "stored_*" the file's as written (absent in manifests written before)
+    members: list[dict]
     forces: dict[str, str]  # the force list of the API at fetch time: id -> name
     stop_and_search_forces: list[str]  # forces the API lists as publishing stop and search for the month
     # members kept (the raw zone is the archive's month, whole) whose names follow no dataset's
@@ -107,56 +109,82 @@ def refetch_advice(month: str) -> str:
     )
 
 
-_VERIFY_CHUNK = 1 << 20  # bytes read and inflated at a time: memory stays flat whatever the file's size
+_VERIFY_CHUNK = 1 << 20  # bytes read (and inflated) at a time: memory stays flat whatever the file's size
+
+
+def file_crc32(path: Path) -> int:
+    """The CRC-32 of a file's bytes as they are on disk."""
+    crc = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(_VERIFY_CHUNK):
+            crc = zlib.crc32(block, crc)
+    return crc
 
 
 def verify_member(raw: RawMonth, member: dict) -> None:
-    """Check one raw file against the CRC-32 and size of the published member in ``raw``'s manifest.
+    """Check one raw file against what ``raw``'s manifest recorded of it; raises :class:`RawFileDamaged` naming
+    the file and how to fetch it again.
 
-    A ``.gz`` file is inflated (in bounded chunks) and its text checked, so a flipped byte anywhere, the gzip
-    header included, is caught before a reader sees it: DuckDB reads gzip without checking its CRC, and a flip
-    can decode to different, plausible text. Raises :class:`RawFileDamaged` naming the file and how to fetch
-    it again; the same check on a stored (``.csv``) member reads it plainly.
+    The file's bytes are checked against the size and CRC-32 the raw step recorded when it wrote them
+    (``stored_size``, ``stored_crc32``), once the member had passed the archive's CRC-32: a flipped byte anywhere,
+    the gzip header included, is caught before a reader sees it (DuckDB reads gzip without checking its CRC, and a
+    flip can decode to different, plausible text), without inflating the file again. A month whose manifest
+    predates ``stored_crc32`` is checked as it was then: its ``.gz`` file inflated, the text against the member's
+    CRC-32 and size.
     """
     path = Path(raw.path) / member["file"]
-    crc, size = 0, 0
     try:
-        with open(path, "rb") as fh:
-            # wbits 31: a gzip stream (its trailer checked too); a stored member is read as it is. The header is
-            # the one the raw zone writes, byte for byte: gzip ignores some of its bytes (time stamp, OS), but a
-            # file that differs anywhere is not the one fetched.
-            inflater = zlib.decompressobj(31) if path.suffix == ".gz" else None
-            if inflater is not None and fh.read(len(GZIP_HEADER)) != GZIP_HEADER:
-                raise RawFileDamaged("its gzip header is not the one written at fetch time")
-            fh.seek(0)
-            while block := fh.read(_VERIFY_CHUNK):
-                while block:
-                    if inflater is None:
-                        text, block = block, b""
-                    else:
-                        text = inflater.decompress(block, _VERIFY_CHUNK)
-                        block = inflater.unconsumed_tail
-                    crc, size = zlib.crc32(text, crc), size + len(text)
-                    if size > member["size"]:
-                        raise RawFileDamaged(f"inflates past the published {member['size']:,} bytes")
-            if inflater is not None:
-                tail = inflater.flush()
-                crc, size = zlib.crc32(tail, crc), size + len(tail)
-                if not inflater.eof or inflater.unused_data:
-                    raise RawFileDamaged("the gzip stream is cut short or has bytes after its end")
+        stored = path.stat().st_size
+        if "stored_crc32" in member:
+            crc = file_crc32(path)
+            if f"{crc:08x}" == member["stored_crc32"] and stored == member["stored_size"]:
+                return
+            problem = (
+                f"its {stored:,} bytes have CRC-32 {crc:08x}, not {member['stored_crc32']} as when it was fetched "
+                f"({member['stored_size']:,} bytes)"
+            )
+        else:
+            crc, size = _inflated_crc32(path, member["size"])
+            if f"{crc:08x}" == member["crc32"] and size == member["size"] and stored == member["stored_size"]:
+                return
+            problem = f"reads back as {size:,} bytes with CRC-32 {crc:08x} ({stored:,} bytes on disk)"
     except FileNotFoundError:
         problem = "the file is gone"
     except (OSError, zlib.error, RawFileDamaged) as exc:
         problem = f"cannot be read back ({exc})"
-    else:
-        stored = path.stat().st_size
-        if f"{crc:08x}" == member["crc32"] and size == member["size"] and stored == member["stored_size"]:
-            return
-        problem = f"reads back as {size:,} bytes with CRC-32 {crc:08x} ({stored:,} bytes on disk)"
     raise RawFileDamaged(
-        f"raw file {path} is damaged: {problem}, but {member['name']} was published as {member['size']:,} bytes "
+        f"raw file {path} is damaged: {problem}; {member['name']} was published as {member['size']:,} bytes "
         f"with CRC-32 {member['crc32']} ({raw.archive}). Nothing of it was read; {refetch_advice(raw.month)}"
     )
+
+
+def _inflated_crc32(path: Path, published_size: int) -> tuple[int, int]:
+    """The CRC-32 and size of a raw file's text: a ``.gz`` file inflated in bounded chunks (its gzip header the
+    one the raw zone writes, byte for byte: gzip ignores some of its bytes, but a file that differs anywhere is
+    not the one fetched), a stored member read as it is."""
+    crc, size = 0, 0
+    with open(path, "rb") as fh:
+        # wbits 31: a gzip stream (its trailer checked too)
+        inflater = zlib.decompressobj(31) if path.suffix == ".gz" else None
+        if inflater is not None and fh.read(len(GZIP_HEADER)) != GZIP_HEADER:
+            raise RawFileDamaged("its gzip header is not the one written at fetch time")
+        fh.seek(0)
+        while block := fh.read(_VERIFY_CHUNK):
+            while block:
+                if inflater is None:
+                    text, block = block, b""
+                else:
+                    text = inflater.decompress(block, _VERIFY_CHUNK)
+                    block = inflater.unconsumed_tail
+                crc, size = zlib.crc32(text, crc), size + len(text)
+                if size > published_size:
+                    raise RawFileDamaged(f"inflates past the published {published_size:,} bytes")
+        if inflater is not None:
+            tail = inflater.flush()
+            crc, size = zlib.crc32(tail, crc), size + len(tail)
+            if not inflater.eof or inflater.unused_data:
+                raise RawFileDamaged("the gzip stream is cut short or has bytes after its end")
+    return crc, size
 
 
 def verify_files(raw: RawMonth, names: list[str]) -> None:
@@ -263,6 +291,8 @@ def fetch_month(
                     "compressed_size": member.compressed_size,
                     "crc32": f"{member.crc32:08x}",
                     "stored_size": size,
+                    # what the lake checks before each read: the file's bytes, no need to inflate them again
+                    "stored_crc32": f"{file_crc32(path):08x}",
                 }
             )
         raw = RawMonth(
