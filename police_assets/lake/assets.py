@@ -1,7 +1,8 @@
 """Stage 2, lake: one typed Parquet file per dataset per month, built from the raw zone (one step, 3 specs)."""
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from dagster import (
     AssetExecutionContext,
@@ -58,12 +59,15 @@ def lake_asset_spec(spec: DatasetSpec) -> AssetSpec:
 def lake(context: AssetExecutionContext, storage: PoliceStorage):
     """One step for the selected datasets: each month's datasets are converted side by side, a share of the cores
     each (on 2 cores: two conversions of one DuckDB thread beat one after another on two threads, since
-    DuckDB's parallel CSV scan does not keep two cores busy; docs/benchmarks.md).
+    DuckDB's parallel CSV scan does not keep two cores busy; docs/benchmarks.md). A month's conversions are
+    queued before the previous month's are collected, so a core that finishes that month's shorter datasets
+    starts the next month's instead of waiting for its longest.
 
     A file whose header is off the contract is set aside alone (logged, in the metadata, and shown as a gap
     with its reason by the coverage mart); the rest of its month loads. A dataset that fails (a raw file
-    damaged since it was fetched) stops there and the others go on; their materialisations are reported, then
-    the step fails naming every failed dataset and month and how to fetch it again.
+    damaged since it was fetched) stops there (no month of it is queued after) and the others go on; their
+    materialisations are reported, then the step fails naming every failed dataset and month and how to fetch it
+    again.
     """
     started = time.monotonic()
     specs = [spec for spec in DATASETS if AssetKey(["lake", spec.name]) in context.selected_asset_keys]
@@ -76,21 +80,20 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
         explain_out_of_memory("DuckDB, converting the raw files to the lake,"),
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake") as pool,
     ):
-        for i, month in enumerate(months, 1):
-            active = [spec for spec in specs if spec.name not in failed]
-            if not active:
-                break
-            try:
-                raw = read_manifest(storage.raw_dir, month)
-            except RawMonthMissing as exc:
-                raise Failure(f"lake {month}: {exc}") from exc
-            futures = {spec: pool.submit(_convert, spec, raw, storage.lake_dir, threads) for spec in active}
+        queued: deque[tuple[int, str, RawMonth, dict[DatasetSpec, Future[LakeResult]]]] = deque()
+
+        def collect(i: int, month: str, raw: RawMonth, futures: dict[DatasetSpec, Future[LakeResult]]) -> None:
             for spec, future in futures.items():
+                if spec.name in failed:  # queued before its dataset failed a month earlier (cancelled if not begun)
+                    continue
                 try:
                     result = future.result()
                 except RawFileDamaged as exc:
                     failed[spec.name] = f"lake/{spec.name} {month}: {exc}"
                     context.log.error(failed[spec.name])
+                    for *_, later in queued:
+                        if spec in later:
+                            later[spec].cancel()
                     continue
                 missing = sorted(set(expected_forces(raw, spec)) - set(result.forces))
                 done[spec.name].append((result, missing))
@@ -104,6 +107,24 @@ def lake(context: AssetExecutionContext, storage: PoliceStorage):
                     f"[{i}/{len(months)}] lake/{spec.name} {month}: {result.rows} rows from {result.files} files, "
                     f"{result.quarantined} quarantined, {len(missing)} forces absent, {result.seconds:.1f}s"
                 )
+
+        for i, month in enumerate(months, 1):
+            if len(failed) == len(specs):
+                break
+            try:
+                raw = read_manifest(storage.raw_dir, month)
+            except RawMonthMissing as exc:
+                while queued:  # the months before are logged as they were
+                    collect(*queued.popleft())
+                raise Failure(f"lake {month}: {exc}") from exc
+            active = [spec for spec in specs if spec.name not in failed]
+            queued.append(
+                (i, month, raw, {spec: pool.submit(_convert, spec, raw, storage.lake_dir, threads) for spec in active})
+            )
+            if len(queued) > 1:
+                collect(*queued.popleft())
+        while queued:
+            collect(*queued.popleft())
     seconds = time.monotonic() - started
     ok = [spec for spec in specs if spec.name not in failed]
     metadata = {spec.name: _lake_metadata(done[spec.name], months, seconds) for spec in ok}

@@ -271,6 +271,37 @@ def test_a_raw_file_damaged_on_disk_fails_its_month_and_nothing_of_it_reaches_th
     assert materialize(INGEST_ASSETS[:2], resources=_resources(storage, police), partition_key="2024-02").success
 
 
+def test_a_damaged_raw_file_stops_its_dataset_at_its_month_while_the_other_datasets_load_every_month(storage, police):
+    """The lake queues a month's conversions before it collects the month before's: a dataset that fails in a
+    month is not reported for the months after it, which were already queued, and the other datasets go on."""
+
+    months = ["2024-01", "2024-02", "2024-03"]
+    assert materialize_months(INGEST_ASSETS[:1], months[0], months[-1], storage=storage, police=police, dbt=False)
+    # the street files of 2024-02 and 2024-03 damaged: the dataset stops at the first
+    for month in months[1:]:
+        path = sorted((storage.raw_dir / f"month={month}").glob("*-street.csv.gz"))[0]
+        body = bytearray(path.read_bytes())
+        body[-20] ^= 0x01
+        path.write_bytes(bytes(body))
+    damaged = sorted((storage.raw_dir / "month=2024-02").glob("*-street.csv.gz"))[0]
+
+    instance = DagsterInstance.ephemeral()
+    result = materialize_months(
+        INGEST_ASSETS[1:2], months[0], months[-1], storage=storage, instance=instance, dbt=False, raise_on_error=False
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error.message
+    assert f"lake/street_crimes 2024-02: raw file {damaged} is damaged" in failure, failure
+    assert "street_crimes 2024-03" not in failure and "lake/outcomes" not in failure
+    reported: dict[str, list[str]] = {}
+    for event in result.get_asset_materialization_events():
+        reported.setdefault(event.asset_key.path[-1], []).append(event.partition)
+    assert "street_crimes" not in reported
+    assert sorted(reported["outcomes"]) == months and sorted(reported["stop_and_search"]) == months
+    errors = [e.user_message for e in instance.all_logs(result.run_id) if e.level >= 40]
+    assert len([m for m in errors if "is damaged" in m]) == 1, errors  # one message for the dataset, not a month each
+
+
 def test_out_of_memory_names_the_platform_setting_and_its_value_in_python_steps_and_in_dbt(
     storage, police, monkeypatch
 ):
